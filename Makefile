@@ -1,0 +1,69 @@
+# Portico: one binary, plain Makefile, libraries through pkg-config.
+# `make` builds build/portico; `make SANITIZE=address,undefined` builds the sanitized variant in build/san/.
+PKGS      := libevent libevent_openssl libevent_pthreads jansson sqlite3 openssl yaml-0.1
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+BASEFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifneq ($(SANITIZE),)
+  BUILD   := build/san
+  SANFLAGS:= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+  BUILD   := build
+  SANFLAGS:=
+endif
+
+SRC       := $(wildcard src/*.c src/*/*.c)
+LIBSRC    := $(filter-out src/main.c,$(SRC))
+OBJ       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+LIBOBJ    := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIBSRC))
+UNITSRC   := $(wildcard tests/unit/test_*.c)
+UNITBIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
+FUZZSRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN   := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
+ALLFLAGS   = $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -DPORTICO_VERSION='"$(VERSION)"'
+
+.PHONY: all deps run test unit fuzz clean bench
+all: $(BUILD)/portico
+
+$(BUILD)/portico: $(OBJ)
+	$(CC) $(ALLFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ) tests/unit/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLFLAGS) -Itests/unit -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+unit: $(UNITBIN)
+
+# libFuzzer targets: clang only, linked against the library sources (not main.c).
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+	@mkdir -p $(dir $@)
+	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRC) $(LDLIBS)
+
+fuzz: $(FUZZBIN)
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps all
+	@sh scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
+	@$(MAKE) --no-print-directory all fuzz
+	@sh tests/run.sh
+
+bench: deps all
+	@sh bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d)

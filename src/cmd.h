@@ -1,0 +1,4 @@
+/* Subcommand entry points, one file each (cmd_<name>.c). argv[0] is the subcommand's name. */
+#pragma once
+int cmd_server(int argc, char **argv);
+int cmd_version(int argc, char **argv);

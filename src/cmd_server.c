@@ -1,0 +1,342 @@
+/* portico server: the API server on the embedded SQLite store. First start generates the PKI in
+ * the data dir; the kubeconfig is written (atomically) only once the server answers, so a client
+ * that sees the file can use it at once. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "api/api.h"
+#include "api/kinds.h"
+#include "api/objmeta.h"
+#include "cmd.h"
+#include "core/log.h"
+#include "core/pki.h"
+
+typedef struct server_ctx {
+	api_server_t api;
+	store_t *store;
+	struct event_base *base;
+	struct event *sig_int, *sig_term, *boot_ev, *sweep_ev;
+	char *kubeconfig_url;
+	bool kubeconfig_written;
+	int boot_tries;
+} server_ctx_t;
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: portico server [options]\n"
+		"  --data-dir DIR                 state, PKI and kubeconfig (default /var/lib/portico)\n"
+		"  --listen ADDR:PORT             HTTPS listen address (default 0.0.0.0:6443)\n"
+		"  --node-ip IP                   this node's address (default: first non-loopback IPv4)\n"
+		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
+		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
+		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
+		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
+}
+
+/* The first non-loopback IPv4 address, as a default advertised address. */
+static char *guess_node_ip(void)
+{
+	struct ifaddrs *ifs, *i;
+	char buf[INET_ADDRSTRLEN];
+	char *out = NULL;
+
+	if (getifaddrs(&ifs) < 0)
+		return NULL;
+	for (i = ifs; i && !out; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+		    !(i->ifa_flags & IFF_UP))
+			continue;
+		if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof(buf)))
+			out = strdup(buf);
+	}
+	freeifaddrs(ifs);
+	return out;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server_ctx_t *s = arg;
+
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(s->base, NULL);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	server_ctx_t *s = arg;
+
+	rest_sweep(&s->api);
+}
+
+static bool exists(server_ctx_t *s, const char *plural, const char *ns, const char *name)
+{
+	const k8s_resource_t *res = k8s_resource_find("", "v1", plural);
+	char *key = rest_key(res, ns, name);
+	store_kv_t kv;
+	bool yes = key && store_get(s->store, key, &kv) == 0;
+
+	free(key);
+	return yes;
+}
+
+/* Creates what a cluster starts with when absent (kube-apiserver's bootstrap controllers):
+ * the four system namespaces and the kubernetes Service. */
+static void bootstrap(server_ctx_t *s)
+{
+	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
+	const k8s_resource_t *ns = k8s_resource_find("", "v1", "namespaces");
+	const k8s_resource_t *svc = k8s_resource_find("", "v1", "services");
+
+	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++) {
+		json_t *obj;
+		if (exists(s, "namespaces", NULL, namespaces[i]))
+			continue;
+		obj = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
+				"name", namespaces[i], "labels", "kubernetes.io/metadata.name", namespaces[i]);
+		if (obj)
+			rest_create_internal(&s->api, ns, obj);
+	}
+	if (!exists(s, "services", "default", "kubernetes") && exists(s, "namespaces", NULL, "default")) {
+		json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:[{s:s, s:s, s:i, "
+					"s:i}], s:s, s:s}}",
+					"apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
+					"namespace", "default", "labels", "component", "apiserver", "provider",
+					"kubernetes", "spec", "clusterIP", kind_kubernetes_service_ip(&s->api),
+					"clusterIPs", kind_kubernetes_service_ip(&s->api), "ports", "name", "https",
+					"protocol", "TCP", "port", 443, "targetPort", s->api.opts.listen_port, "type",
+					"ClusterIP", "sessionAffinity", "None");
+		if (obj)
+			rest_create_internal(&s->api, svc, obj);
+	}
+}
+
+/* Retries bootstrap until its objects are committed, then publishes the kubeconfig. */
+static void on_boot(evutil_socket_t fd, short what, void *arg)
+{
+	server_ctx_t *s = arg;
+	struct timeval tv = { 0, 50000 };
+	char path[4096];
+	int rc;
+
+	if (!exists(s, "namespaces", NULL, "default") || !exists(s, "namespaces", NULL, "kube-system") ||
+	    !exists(s, "services", "default", "kubernetes")) {
+		if (s->boot_tries++ % 20 == 0)
+			bootstrap(s);
+		evtimer_add(s->boot_ev, &tv);
+		return;
+	}
+	s->api.ready = true;
+	snprintf(path, sizeof(path), "%s/kubeconfig", s->api.opts.data_dir);
+	rc = pki_write_kubeconfig(s->api.opts.data_dir, s->kubeconfig_url, path);
+	if (rc < 0)
+		log_err("writing %s: %s", path, strerror(-rc));
+	else
+		log_info("ready; kubeconfig at %s (server %s)", path, s->kubeconfig_url);
+}
+
+static int parse_listen(const char *s, char **ret_addr, int *ret_port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon)
+		return -EINVAL;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port <= 0 || port > 65535)
+		return -EINVAL;
+	*ret_addr = strndup(s, (size_t)(colon - s));
+	if (!*ret_addr)
+		return -ENOMEM;
+	/* "[::]:6443" */
+	if ((*ret_addr)[0] == '[') {
+		size_t l = strlen(*ret_addr);
+		memmove(*ret_addr, *ret_addr + 1, l);
+		if (l >= 2 && (*ret_addr)[l - 2] == ']')
+			(*ret_addr)[l - 2] = '\0';
+	}
+	*ret_port = (int)port;
+	return 0;
+}
+
+int cmd_server(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "node-ip", required_argument, NULL, 'n' },
+		{ "service-cidr", required_argument, NULL, 's' },
+		{ "service-node-port-range", required_argument, NULL, 'p' },
+		{ "event-ttl", required_argument, NULL, 'e' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	server_ctx_t s = { 0 };
+	api_options_t opts = { .data_dir = "/var/lib/portico", .listen_port = 6443, .event_ttl_sec = 3600,
+			       .service_cidr = "10.43.0.0/16", .node_port_range = "30000-32767" };
+	char *listen_addr = strdup("0.0.0.0"), *node_ip = NULL, dbpath[4096];
+	const char *ip_sans[4] = { NULL };
+	store_opts_t sopts = { 0 };
+	int c, rc, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			opts.data_dir = optarg;
+			break;
+		case 'l':
+			free(listen_addr);
+			listen_addr = NULL;
+			if (parse_listen(optarg, &listen_addr, &opts.listen_port) < 0) {
+				fprintf(stderr, "portico server: invalid --listen '%s' (want ADDR:PORT)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			free(node_ip);
+			node_ip = strdup(optarg);
+			break;
+		case 's':
+			opts.service_cidr = optarg;
+			break;
+		case 'p':
+			opts.node_port_range = optarg;
+			break;
+		case 'e': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 86400 * 365) {
+				fprintf(stderr, "portico server: invalid --event-ttl '%s'\n", optarg);
+				return 2;
+			}
+			opts.event_ttl_sec = (int)v;
+			break;
+		}
+		case 'v':
+			if (strcmp(optarg, "error") == 0)
+				log_level = LOG_ERR;
+			else if (strcmp(optarg, "warn") == 0)
+				log_level = LOG_WARN;
+			else if (strcmp(optarg, "info") == 0)
+				log_level = LOG_INFO;
+			else if (strcmp(optarg, "debug") == 0)
+				log_level = LOG_DEBUG;
+			else {
+				fprintf(stderr, "portico server: invalid --log-level '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage();
+			free(listen_addr);
+			free(node_ip);
+			return 0;
+		default:
+			usage();
+			free(listen_addr);
+			free(node_ip);
+			return 2;
+		}
+	}
+	if (!listen_addr)
+		return 1;
+	opts.listen_addr = listen_addr;
+	if (!node_ip)
+		node_ip = guess_node_ip();
+	opts.node_ip = node_ip;
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+
+	if (mkdir(opts.data_dir, 0700) < 0 && errno != EEXIST) {
+		log_err("cannot create %s: %s", opts.data_dir, strerror(errno));
+		goto out;
+	}
+	{
+		int n = 0;
+		if (node_ip)
+			ip_sans[n++] = node_ip;
+		if (strcmp(listen_addr, "0.0.0.0") != 0 && strcmp(listen_addr, "::") != 0 && listen_addr[0])
+			ip_sans[n++] = listen_addr;
+		ip_sans[n++] = "10.43.0.1"; /* pods reach the API through the kubernetes Service */
+		ip_sans[n] = NULL;
+	}
+	rc = pki_ensure(opts.data_dir, ip_sans, NULL);
+	if (rc < 0) {
+		log_err("PKI in %s: %s", opts.data_dir, strerror(-rc));
+		goto out;
+	}
+	s.base = event_base_new();
+	if (!s.base)
+		goto out;
+	snprintf(dbpath, sizeof(dbpath), "%s/state.db", opts.data_dir);
+	sopts.path = dbpath;
+	rc = store_open(s.base, &sopts, &s.store);
+	if (rc < 0) {
+		log_err("store %s: %s", dbpath, strerror(-rc));
+		goto out;
+	}
+	rc = api_server_start(&s.api, s.base, s.store, &opts);
+	if (rc < 0) {
+		log_err("API server on %s:%d: %s", listen_addr, opts.listen_port, strerror(-rc));
+		goto out;
+	}
+	rc = kind_init(&s.api);
+	if (rc < 0) {
+		log_err("service registry: invalid --service-cidr or --service-node-port-range (%s)", strerror(-rc));
+		goto out;
+	}
+	if (asprintf(&s.kubeconfig_url, "https://%s:%d",
+		     strcmp(listen_addr, "0.0.0.0") == 0 || !*listen_addr ? "127.0.0.1" : listen_addr,
+		     opts.listen_port) < 0)
+		goto out;
+	log_info("portico server listening on %s:%d (revision %lld)", listen_addr, opts.listen_port,
+		 (long long)store_rev(s.store));
+	s.sig_int = evsignal_new(s.base, SIGINT, on_signal, &s);
+	s.sig_term = evsignal_new(s.base, SIGTERM, on_signal, &s);
+	s.boot_ev = evtimer_new(s.base, on_boot, &s);
+	s.sweep_ev = event_new(s.base, -1, EV_PERSIST, on_sweep, &s);
+	if (!s.sig_int || !s.sig_term || !s.boot_ev || !s.sweep_ev)
+		goto out;
+	event_add(s.sig_int, NULL);
+	event_add(s.sig_term, NULL);
+	{
+		struct timeval now = { 0, 0 }, sweep = { 1, 0 };
+		evtimer_add(s.boot_ev, &now);
+		event_add(s.sweep_ev, &sweep);
+	}
+	event_base_dispatch(s.base);
+	ret = 0;
+out:
+	api_server_stop(&s.api);
+	kind_free(&s.api);
+	store_close(s.store);
+	if (s.sig_int)
+		event_free(s.sig_int);
+	if (s.sig_term)
+		event_free(s.sig_term);
+	if (s.boot_ev)
+		event_free(s.boot_ev);
+	if (s.sweep_ev)
+		event_free(s.sweep_ev);
+	if (s.base)
+		event_base_free(s.base);
+	free(s.kubeconfig_url);
+	free(listen_addr);
+	free(node_ip);
+	return ret;
+}
