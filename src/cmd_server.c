@@ -30,7 +30,6 @@ typedef struct server_ctx {
 	struct event *sig_int, *sig_term, *boot_ev, *sweep_ev;
 	char *kubeconfig_url;
 	bool kubeconfig_written;
-	int boot_tries;
 } server_ctx_t;
 
 static void usage(void)
@@ -110,6 +109,7 @@ static void bootstrap(server_ctx_t *s)
 			rest_create_internal(&s->api, ns, obj);
 	}
 	if (!exists(s, "services", "default", "kubernetes") && exists(s, "namespaces", NULL, "default")) {
+		/* the namespace must be committed first: a Service create checks it */
 		json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:[{s:s, s:s, s:i, "
 					"s:i}], s:s, s:s}}",
 					"apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
@@ -133,8 +133,8 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 
 	if (!exists(s, "namespaces", NULL, "default") || !exists(s, "namespaces", NULL, "kube-system") ||
 	    !exists(s, "services", "default", "kubernetes")) {
-		if (s->boot_tries++ % 20 == 0)
-			bootstrap(s);
+		/* creates of objects already queued fail with -EEXIST at once: harmless */
+		bootstrap(s);
 		evtimer_add(s->boot_ev, &tv);
 		return;
 	}

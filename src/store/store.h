@@ -24,7 +24,8 @@ typedef struct store_watch store_watch_t;
 #define STORE_E_COMPACTED (-10001)
 
 /* A reference-counted immutable value (JSON text, NUL-terminated). Shared between the current state,
- * the event window and readers: take a reference to keep one past the current callback. */
+ * the event window and readers: take a reference to keep one past the current callback. refs is a
+ * plain int: take and drop references on the loop thread only (the commit thread only reads data). */
 typedef struct store_val {
 	int refs;
 	size_t len;
