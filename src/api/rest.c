@@ -26,6 +26,7 @@
 #include "lib/selector.h"
 #include "lib/status.h"
 #include "lib/table.h"
+#include "lib/yaml_json.h"
 
 #define LIST_ITEMS_MAX 100000 /* a hard bound on one page; upstream has none, but memory does */
 
@@ -68,7 +69,7 @@ static json_t *parse_val(const store_val_t *v)
 
 /* --- request bodies --- */
 
-enum body_type { BODY_JSON, BODY_MERGE_PATCH, BODY_JSON_PATCH, BODY_STRATEGIC_PATCH, BODY_APPLY_PATCH };
+enum body_type { BODY_JSON, BODY_YAML, BODY_MERGE_PATCH, BODY_JSON_PATCH, BODY_STRATEGIC_PATCH, BODY_APPLY_PATCH };
 
 static const char MEDIA_HINT[] = "the body of the request was in an unknown format - accepted media types include: "
 				 "application/json, application/yaml";
@@ -81,6 +82,7 @@ static int body_type(api_req_t *r, enum body_type *ret)
 		enum body_type t;
 	} types[] = {
 		{ "application/json", BODY_JSON },
+		{ "application/yaml", BODY_YAML },
 		{ "application/merge-patch+json", BODY_MERGE_PATCH },
 		{ "application/json-patch+json", BODY_JSON_PATCH },
 		{ "application/strategic-merge-patch+json", BODY_STRATEGIC_PATCH },
@@ -100,7 +102,7 @@ static int body_type(api_req_t *r, enum body_type *ret)
 }
 
 /* Reads and parses the body as JSON; replies with a Status and returns NULL on failure. */
-static json_t *read_json_body(api_req_t *r, bool want_object)
+static json_t *read_json_body(api_req_t *r, bool want_object, bool yaml)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
@@ -117,9 +119,17 @@ static json_t *read_json_body(api_req_t *r, bool want_object)
 		api_reply_status(r, status_bad_request("the request body is empty"));
 		return NULL;
 	}
-	/* JSON_REJECT_DUPLICATES: a strict decoder refuses duplicate fields; jansson also bounds depth. */
-	j = json_loadb((const char *)evbuffer_pullup(in, -1), len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK * 0,
-		       &jerr);
+	if (yaml) {
+		char *err = NULL;
+		if (yaml_to_json((const char *)evbuffer_pullup(in, -1), len, &j, &err) < 0) {
+			api_reply_status(r, status_bad_request(err ? err : "error converting YAML to JSON"));
+			free(err);
+			return NULL;
+		}
+	} else {
+		/* JSON_REJECT_DUPLICATES: a strict decoder refuses duplicate fields; jansson bounds depth. */
+		j = json_loadb((const char *)evbuffer_pullup(in, -1), len, JSON_REJECT_DUPLICATES, &jerr);
+	}
 	if (!j) {
 		/* The message names the position, never echoes the request bytes. */
 		snprintf(msg, sizeof(msg), "error decoding request body: %.100s (line %d, column %d)", jerr.text,
@@ -645,11 +655,11 @@ static void rest_create(api_req_t *r)
 		api_reply_status(r, status_method_not_allowed(NULL));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || bt != BODY_JSON) {
+	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML)) {
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
-	obj = read_json_body(r, true);
+	obj = read_json_body(r, true, bt == BODY_YAML);
 	if (!obj)
 		return;
 	r->obj = obj;
@@ -834,6 +844,13 @@ static void update_object(api_req_t *r, int64_t rev, bool status_only)
 	keep_system_meta(meta, old_meta);
 	if (r->res->namespaced)
 		json_object_set_new(meta, "namespace", json_string(r->ns));
+	else
+		json_object_del(meta, "namespace"); /* upstream clears it on cluster-scoped kinds */
+	/* An update without a resourceVersion is unconditional (AllowUnconditionalUpdate): it applies
+	 * to the object as stored now. */
+	if (!json_string_value(json_object_get(meta, "resourceVersion")) ||
+	    !*json_string_value(json_object_get(meta, "resourceVersion")))
+		json_object_set(meta, "resourceVersion", json_object_get(old_meta, "resourceVersion"));
 	if (!status_only && kind_tracks_generation(r->res) &&
 	    !json_equal(json_object_get(r->obj, "spec"), json_object_get(r->old, "spec"))) {
 		json_int_t g = json_integer_value(json_object_get(old_meta, "generation"));
@@ -903,11 +920,11 @@ static void rest_update(api_req_t *r)
 					       json_object()));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || bt != BODY_JSON) {
+	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML)) {
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
-	r->obj = read_json_body(r, true);
+	r->obj = read_json_body(r, true, bt == BODY_YAML);
 	if (!r->obj)
 		return;
 	if (scale) {
@@ -965,7 +982,7 @@ static void rest_patch(api_req_t *r)
 					       json_object()));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || bt == BODY_JSON) {
+	if (body_type(r, &bt) < 0 || bt == BODY_JSON || bt == BODY_YAML) {
 		api_reply_status(r, status_unsupported_media(
 					    "the body of the request was in an unknown format - accepted media types "
 					    "include: application/json-patch+json, application/merge-patch+json, "
@@ -976,7 +993,7 @@ static void rest_patch(api_req_t *r)
 		api_reply_status(r, status_unsupported_media("server-side apply is not supported yet"));
 		return;
 	}
-	patch = read_json_body(r, bt != BODY_JSON_PATCH);
+	patch = read_json_body(r, bt != BODY_JSON_PATCH, false);
 	if (!patch)
 		return;
 	if (load_old(r, &rev) < 0) {
