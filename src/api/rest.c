@@ -967,6 +967,24 @@ static void rest_update(api_req_t *r)
 
 /* --- patch --- */
 
+/* Maps the patch engines' errors to what kube-apiserver answers (see lib/patch.h). */
+static json_t *patch_error_status(int rc, const char *err)
+{
+	switch (rc) {
+	case -ENOMEM:
+		return status_internal("out of memory");
+	case -EINVAL:
+		return status_new(422, "Invalid", err ? err : "the server rejected our request due to an error in our request",
+				  json_object());
+	case -EPROTO:
+		return status_new(500, "InternalError", err ? err : "patch failed", NULL);
+	case -E2BIG:
+		return status_too_large(err ? err : "the patch is too large");
+	default:
+		return status_bad_request(err ? err : "the patch could not be applied");
+	}
+}
+
 static void rest_patch(api_req_t *r)
 {
 	enum body_type bt;
@@ -1012,7 +1030,7 @@ static void rest_patch(api_req_t *r)
 		json_decref(patch);
 		if (rc < 0 || json_unpack(res, "{s:{s:I}}", "spec", "replicas", &replicas) < 0) {
 			json_decref(res);
-			api_reply_status(r, status_bad_request(err ? err : "invalid patch"));
+			api_reply_status(r, rc < 0 ? patch_error_status(rc, err) : status_bad_request("invalid patch"));
 			free(err);
 			return;
 		}
@@ -1036,10 +1054,13 @@ static void rest_patch(api_req_t *r)
 		rc = -EINVAL;
 	}
 	json_decref(patch);
-	if (rc < 0 || !json_is_object(result)) {
+	if (rc == 0 && !json_is_object(result)) {
+		rc = -EBADMSG;
+		err = strdup("the patch must produce a JSON object");
+	}
+	if (rc < 0) {
 		json_decref(result);
-		api_reply_status(r, rc == -ENOMEM ? status_internal("out of memory")
-						  : status_bad_request(err ? err : "the patch could not be applied"));
+		api_reply_status(r, patch_error_status(rc, err));
 		free(err);
 		return;
 	}
