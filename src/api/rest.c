@@ -186,7 +186,7 @@ static bool check_unknown_fields(api_req_t *r, const json_t *obj)
 		json_decref(unknown);
 		return true;
 	}
-	msg = schema_strict_error(unknown);
+	msg = schema_strict_error_for(r->res, unknown);
 	json_decref(unknown);
 	api_reply_status(r, status_bad_request(msg ? msg : "strict decoding error"));
 	free(msg);
