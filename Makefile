@@ -30,22 +30,35 @@ ALLFLAGS   = $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -DPORTICO_VERSION='"$(VERSION)"'
 all: $(BUILD)/portico
 
 $(BUILD)/portico: $(OBJ)
-	$(CC) $(ALLFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALLFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALLFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ) tests/unit/harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLFLAGS) -Itests/unit -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(ALLFLAGS) -Itests/unit -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 unit: $(UNITBIN)
 
-# libFuzzer targets: clang only, linked against the library sources (not main.c).
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+# libFuzzer targets: clang only, linked against the library objects (not main.c), which are
+# built once with coverage instrumentation.
+FUZZOBJ   := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIBSRC))
+FUZZFLAGS := $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRC) $(LDLIBS)
+	@echo "  CC/FUZZ $<"
+	@clang $(FUZZFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZOBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang $(BASEFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZOBJ) $(LDLIBS)
 
 fuzz: $(FUZZBIN)
 
@@ -66,4 +79,4 @@ bench: deps all
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(FUZZOBJ:.o=.d)

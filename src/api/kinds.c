@@ -229,6 +229,11 @@ json_t *kind_admit(api_req_t *r, bool status_only)
 			json_decref(errs);
 			return status_internal(svc_alloc_errmsg(srv->svc->alloc));
 		}
+		if (rc == SVC_E_UNKNOWN) {
+			/* upstream returns a plain error here: a 500 without a reason */
+			json_decref(errs);
+			return status_new(500, NULL, svc_alloc_errmsg(srv->svc->alloc), NULL);
+		}
 		if (rc != -EINVAL) {
 			json_decref(errs);
 			return status_internal(strerror(-rc));

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "lib/field_err.h"
 #include "lib/patch.h"
+#include "lib/pb.h"
 #include "lib/schema.h"
 #include "lib/selector.h"
 #include "lib/status.h"
@@ -69,10 +70,10 @@ static json_t *parse_val(const store_val_t *v)
 
 /* --- request bodies --- */
 
-enum body_type { BODY_JSON, BODY_YAML, BODY_MERGE_PATCH, BODY_JSON_PATCH, BODY_STRATEGIC_PATCH, BODY_APPLY_PATCH };
+enum body_type { BODY_JSON, BODY_YAML, BODY_PROTOBUF, BODY_MERGE_PATCH, BODY_JSON_PATCH, BODY_STRATEGIC_PATCH, BODY_APPLY_PATCH };
 
 static const char MEDIA_HINT[] = "the body of the request was in an unknown format - accepted media types include: "
-				 "application/json, application/yaml";
+				 "application/json, application/yaml, application/vnd.kubernetes.protobuf";
 
 static int body_type(api_req_t *r, enum body_type *ret)
 {
@@ -83,6 +84,7 @@ static int body_type(api_req_t *r, enum body_type *ret)
 	} types[] = {
 		{ "application/json", BODY_JSON },
 		{ "application/yaml", BODY_YAML },
+		{ PB_CONTENT_TYPE, BODY_PROTOBUF },
 		{ "application/merge-patch+json", BODY_MERGE_PATCH },
 		{ "application/json-patch+json", BODY_JSON_PATCH },
 		{ "application/strategic-merge-patch+json", BODY_STRATEGIC_PATCH },
@@ -102,7 +104,7 @@ static int body_type(api_req_t *r, enum body_type *ret)
 }
 
 /* Reads and parses the body as JSON; replies with a Status and returns NULL on failure. */
-static json_t *read_json_body(api_req_t *r, bool want_object, bool yaml)
+static json_t *read_json_body(api_req_t *r, bool want_object, enum body_type bt)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
@@ -119,7 +121,19 @@ static json_t *read_json_body(api_req_t *r, bool want_object, bool yaml)
 		api_reply_status(r, status_bad_request("the request body is empty"));
 		return NULL;
 	}
-	if (yaml) {
+	if (bt == BODY_PROTOBUF) {
+		char *err = NULL;
+		int rc = pb_decode_object(evbuffer_pullup(in, -1), len, &j, &err);
+		if (rc < 0) {
+			const char *m = err ? err : "the protobuf body could not be decoded";
+			api_reply_status(r, rc == -ENOTSUP ? status_unsupported_media(m)
+					    : rc == -E2BIG   ? status_too_large(m)
+					    : rc == -ENOMEM  ? status_internal("out of memory")
+							     : status_bad_request(m));
+			free(err);
+			return NULL;
+		}
+	} else if (bt == BODY_YAML) {
 		char *err = NULL;
 		if (yaml_to_json((const char *)evbuffer_pullup(in, -1), len, &j, &err) < 0) {
 			api_reply_status(r, status_bad_request(err ? err : "error converting YAML to JSON"));
@@ -655,11 +669,11 @@ static void rest_create(api_req_t *r)
 		api_reply_status(r, status_method_not_allowed(NULL));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML)) {
+	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML && bt != BODY_PROTOBUF)) {
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
-	obj = read_json_body(r, true, bt == BODY_YAML);
+	obj = read_json_body(r, true, bt);
 	if (!obj)
 		return;
 	r->obj = obj;
@@ -920,11 +934,11 @@ static void rest_update(api_req_t *r)
 					       json_object()));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML)) {
+	if (body_type(r, &bt) < 0 || (bt != BODY_JSON && bt != BODY_YAML && bt != BODY_PROTOBUF)) {
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
-	r->obj = read_json_body(r, true, bt == BODY_YAML);
+	r->obj = read_json_body(r, true, bt);
 	if (!r->obj)
 		return;
 	if (scale) {
@@ -1000,7 +1014,7 @@ static void rest_patch(api_req_t *r)
 					       json_object()));
 		return;
 	}
-	if (body_type(r, &bt) < 0 || bt == BODY_JSON || bt == BODY_YAML) {
+	if (body_type(r, &bt) < 0 || bt == BODY_JSON || bt == BODY_YAML || bt == BODY_PROTOBUF) {
 		api_reply_status(r, status_unsupported_media(
 					    "the body of the request was in an unknown format - accepted media types "
 					    "include: application/json-patch+json, application/merge-patch+json, "
@@ -1011,7 +1025,7 @@ static void rest_patch(api_req_t *r)
 		api_reply_status(r, status_unsupported_media("server-side apply is not supported yet"));
 		return;
 	}
-	patch = read_json_body(r, bt != BODY_JSON_PATCH, false);
+	patch = read_json_body(r, bt != BODY_JSON_PATCH, bt);
 	if (!patch)
 		return;
 	if (load_old(r, &rev) < 0) {

@@ -141,7 +141,9 @@ static size_t parse_acks(char *buf, size_t len, int *n)
 		sp = strchr(buf + off, ' ');
 		if (sp && *n < MAX_ACKS) {
 			*sp = '\0';
-			snprintf(acks[*n].key, sizeof(acks[0].key), "%s", buf + off);
+			size_t kl = strnlen(buf + off, sizeof(acks[0].key) - 1);
+			memcpy(acks[*n].key, buf + off, kl);
+			acks[*n].key[kl] = '\0';
 			acks[*n].rev = strtoll(sp + 1, NULL, 10);
 			(*n)++;
 		}
