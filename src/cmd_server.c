@@ -258,8 +258,13 @@ int cmd_server(int argc, char **argv)
 	opts.listen_addr = listen_addr;
 	if (!node_ip)
 		node_ip = guess_node_ip();
+	/* The kubeconfig names the node's address (given or found), else where the server listens. */
+	char *url_host_copy = strdup(node_ip ? node_ip
+				     : strcmp(listen_addr, "0.0.0.0") == 0 || !*listen_addr ? "127.0.0.1" : listen_addr);
 	opts.node_ip = node_ip;
 	signal(SIGPIPE, SIG_IGN);
+	/* Everything the server writes in the data dir (SQLite's WAL and shm included) is private. */
+	umask(077);
 	evthread_use_pthreads();
 
 	if (mkdir(opts.data_dir, 0700) < 0 && errno != EEXIST) {
@@ -300,9 +305,8 @@ int cmd_server(int argc, char **argv)
 		log_err("service registry: invalid --service-cidr or --service-node-port-range (%s)", strerror(-rc));
 		goto out;
 	}
-	if (asprintf(&s.kubeconfig_url, "https://%s:%d",
-		     strcmp(listen_addr, "0.0.0.0") == 0 || !*listen_addr ? "127.0.0.1" : listen_addr,
-		     opts.listen_port) < 0)
+	if (!url_host_copy || asprintf(&s.kubeconfig_url, strchr(url_host_copy, ':') ? "https://[%s]:%d" : "https://%s:%d",
+						       url_host_copy, opts.listen_port) < 0)
 		goto out;
 	log_info("portico server listening on %s:%d (revision %lld)", listen_addr, opts.listen_port,
 		 (long long)store_rev(s.store));
@@ -336,6 +340,7 @@ out:
 	if (s.base)
 		event_base_free(s.base);
 	free(s.kubeconfig_url);
+	free(url_host_copy);
 	free(listen_addr);
 	free(node_ip);
 	return ret;

@@ -198,6 +198,40 @@ static void validate_deployment(const json_t *d, json_t *errs)
 		validate_containers(json_object_get(tmpl, "spec"), "spec.template.spec", errs);
 }
 
+/* ValidateConfigMap: keys of data and binaryData are config keys (IsConfigMapKey), unique across
+ * both maps. */
+static void validate_configmap(const json_t *cm, json_t *errs)
+{
+	static const char *const maps[] = { "data", "binaryData" };
+	char f[300];
+
+	for (size_t m = 0; m < 2; m++) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)json_object_get(cm, maps[m]), k, v) {
+			size_t len = strlen(k);
+			snprintf(f, sizeof(f), "%s[%.256s]", maps[m], k);
+			if (len > 253)
+				ferr_invalid_str(errs, f, k, "must be no more than 253 characters");
+			if (len == 0 || strspn(k, "-._abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != len)
+				ferr_invalid_str(errs, f, k,
+						 "a valid config key must consist of alphanumeric characters, '-', '_' or "
+						 "'.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+						 "validation is '[-._a-zA-Z0-9]+')");
+			if (strcmp(k, ".") == 0)
+				ferr_invalid_str(errs, f, k, "must not be '.'");
+			else if (strcmp(k, "..") == 0)
+				ferr_invalid_str(errs, f, k, "must not be '..'");
+			else if (strncmp(k, "..", 2) == 0)
+				ferr_invalid_str(errs, f, k, "must not start with '..'");
+			if (m == 1 && json_object_get(json_object_get(cm, "data"), k)) {
+				snprintf(f, sizeof(f), "data[%.256s]", k);
+				ferr_invalid_str(errs, f, k, "duplicate of key present in binaryData");
+			}
+		}
+	}
+}
+
 static void validate_meta(api_req_t *r, json_t *errs)
 {
 	const json_t *meta = json_object_get(r->obj, "metadata");
@@ -250,6 +284,8 @@ json_t *kind_admit(api_req_t *r, bool status_only)
 			validate_deployment(r->obj, errs);
 		else if (is(r->res, "pods"))
 			validate_containers(json_object_get(r->obj, "spec"), "spec", errs);
+		else if (is(r->res, "configmaps"))
+			validate_configmap(r->obj, errs);
 	}
 	if (json_array_size(errs) == 0) {
 		json_decref(errs);

@@ -481,6 +481,14 @@ static void rest_list(api_req_t *r)
 		goto oom;
 	if (rev == 0)
 		rev = store_rev(r->srv->store);
+	if (start) {
+		/* the token holds the key relative to the list's prefix */
+		char *full = NULL;
+		if (asprintf(&full, "%s%s", prefix, start) < 0)
+			goto oom;
+		free(start);
+		start = full;
+	}
 	err = store_list(r->srv->store, prefix, start, rev, list_item, &c);
 	if (err == STORE_E_COMPACTED) {
 		api_reply_status(r, status_gone("The provided continue parameter is too old to display a consistent "
@@ -1496,7 +1504,9 @@ void rest_sweep(api_server_t *srv)
 void rest_handle(api_req_t *r)
 {
 	const char *w = api_query(r, "watch");
-	bool watch = w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
+	/* strconv.ParseBool, as upstream parses query booleans: python's client sends "True" */
+	bool watch = w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0 || strcmp(w, "True") == 0 ||
+			   strcmp(w, "TRUE") == 0 || strcmp(w, "t") == 0 || strcmp(w, "T") == 0);
 
 	if (r->sub && strcmp(r->sub, "status") != 0 && strcmp(r->sub, "scale") != 0) {
 		api_reply_status(r, status_new(404, "NotFound", "the server could not find the requested resource",

@@ -57,6 +57,12 @@ const char *api_query(const api_req_t *r, const char *key)
 
 static void finish(api_req_t *r, int code)
 {
+	if (log_level >= LOG_DEBUG && r->req) {
+		const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
+		log_debug("%s %s%s%s -> %d (%llu us, %s)", r->verb ? r->verb : "-", r->path ? r->path : "",
+			  q ? "?" : "", q ? q : "", code, (unsigned long long)(api_now_usec() - r->start_usec),
+			  r->user ? r->user : "anonymous");
+	}
 	if (r->srv->metrics)
 		api_metrics_observe(r->srv->metrics, r->verb ? r->verb : "other",
 				    r->res ? r->res->plural : "", code, api_now_usec() - r->start_usec);
