@@ -326,9 +326,12 @@ int cmd_server(int argc, char **argv)
 	event_base_dispatch(s.base);
 	ret = 0;
 out:
+	/* Order matters: watches stop first (they hold store watches), then the store drains its
+	 * queue (done callbacks still answer through evhttp), then evhttp goes. */
+	watch_close_all(&s.api);
+	store_close(s.store);
 	api_server_stop(&s.api);
 	kind_free(&s.api);
-	store_close(s.store);
 	if (s.sig_int)
 		event_free(s.sig_int);
 	if (s.sig_term)

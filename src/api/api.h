@@ -44,6 +44,7 @@ typedef struct api_server {
 	api_metrics_t *metrics;
 	unsigned watches;           /* open watches, for /metrics */
 	struct client_count *clients; /* watches per client address */
+	struct watcher *watchers;     /* every open watch, for shutdown */
 	bool ready;
 } api_server_t;
 
@@ -106,6 +107,8 @@ store_val_t *rest_dump_with_rev(json_t *obj, int64_t rev);
 
 /* watch.c */
 void watch_handle(api_req_t *r, int64_t from_rev, bool synthetic_added);
+/* Shutdown: stops every watch and frees its state; evhttp_free() then frees the requests. */
+void watch_close_all(api_server_t *srv);
 
 /* metrics.c */
 int api_metrics_new(api_metrics_t **ret);

@@ -33,6 +33,7 @@ typedef struct client_count {
 } client_count_t;
 
 typedef struct watcher {
+	struct watcher *next, *prev; /* srv->watchers */
 	api_req_t *r;
 	struct evhttp_connection *conn;
 	store_watch_t *sw;
@@ -77,6 +78,13 @@ static void client_put(api_server_t *srv, client_count_t *cc)
 static void watcher_free(watcher_t *w)
 {
 	api_server_t *srv = w->r->srv;
+
+	if (w->prev)
+		w->prev->next = w->next;
+	else if (srv->watchers == w)
+		srv->watchers = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
 
 	store_unwatch(w->sw);
 	if (w->timeout_ev)
@@ -363,6 +371,10 @@ void watch_handle(api_req_t *r, int64_t from_rev, bool synthetic_added)
 	}
 	w->client->n++;
 	srv->watches++;
+	w->next = srv->watchers;
+	if (w->next)
+		w->next->prev = w;
+	srv->watchers = w;
 	evhttp_add_header(h, "Content-Type",
 			  w->table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-cache, private");
@@ -416,4 +428,15 @@ fail:
 	selector_free(w->lsel);
 	selector_free(w->fsel);
 	free(w);
+}
+
+void watch_close_all(api_server_t *srv)
+{
+	while (srv->watchers) {
+		watcher_t *w = srv->watchers;
+		if (w->conn)
+			evhttp_connection_set_closecb(w->conn, NULL, NULL);
+		w->r->req = NULL; /* owned by its connection, which evhttp_free() frees */
+		watcher_free(w);
+	}
 }
