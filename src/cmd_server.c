@@ -20,6 +20,7 @@
 #include "api/kinds.h"
 #include "api/objmeta.h"
 #include "cmd.h"
+#include "controllers/ctrl_manager.h"
 #include "core/log.h"
 #include "core/pki.h"
 
@@ -29,6 +30,7 @@ typedef struct server_ctx {
 	struct event_base *base;
 	struct event *sig_int, *sig_term, *boot_ev, *sweep_ev;
 	char *kubeconfig_url;
+	ctrl_manager_t *ctrl;
 	bool kubeconfig_written;
 } server_ctx_t;
 
@@ -145,6 +147,25 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 		log_err("writing %s: %s", path, strerror(-rc));
 	else
 		log_info("ready; kubeconfig at %s (server %s)", path, s->kubeconfig_url);
+	if (!s->ctrl) {
+		/* The controllers run in their own thread and reach this server over loopback when it
+		 * listens on every address. */
+		const char *la = s->api.opts.listen_addr;
+		char url[128];
+		ctrl_manager_config_t cc = { .data_dir = s->api.opts.data_dir, .server_url = url,
+					     .advertise_ip = s->api.opts.node_ip,
+					     .advertise_port = s->api.opts.listen_port };
+		if (!*la || strcmp(la, "0.0.0.0") == 0 || strcmp(la, "::") == 0)
+			snprintf(url, sizeof(url), "https://127.0.0.1:%d", s->api.opts.listen_port);
+		else
+			snprintf(url, sizeof(url), strchr(la, ':') ? "https://[%s]:%d" : "https://%s:%d", la,
+				 s->api.opts.listen_port);
+		rc = ctrl_manager_start(&cc, &s->ctrl);
+		if (rc < 0) {
+			s->ctrl = NULL;
+			log_err("controller manager: %s", strerror(-rc));
+		}
+	}
 }
 
 static int parse_listen(const char *s, char **ret_addr, int *ret_port)
@@ -328,6 +349,7 @@ int cmd_server(int argc, char **argv)
 out:
 	/* Order matters: watches stop first (they hold store watches), then the store drains its
 	 * queue (done callbacks still answer through evhttp), then evhttp goes. */
+	ctrl_manager_stop(s.ctrl);
 	watch_close_all(&s.api);
 	store_close(s.store);
 	api_server_stop(&s.api);
