@@ -282,7 +282,6 @@ typedef struct list_ctx {
 	json_t *rows;             /* Table rows when a Table was asked for */
 	long long limit;          /* 0 = no limit */
 	long long count;
-	long long remaining;
 	const char *last_key;     /* the key of the last item returned (borrowed until the list ends) */
 	char *last_key_copy;
 	bool more;
@@ -315,17 +314,12 @@ static int list_item(const store_kv_t *kv, void *ud)
 
 	if (!matches(c, kv, &obj))
 		return 0;
-	if (c->more) {
-		/* past the page: only counting what remains */
-		json_decref(obj);
-		c->remaining++;
-		return 0;
-	}
 	if ((c->limit > 0 && c->count >= c->limit) || c->count >= LIST_ITEMS_MAX) {
+		/* One match past the page proves there is more: stop, so a page costs O(page), not
+		 * O(collection). remainingItemCount is optional upstream; it is left out. */
 		json_decref(obj);
 		c->more = true;
-		c->remaining = 1;
-		return 0;
+		return 1;
 	}
 	if (c->rows) {
 		json_t *row = table_row(c->r->res, obj, time(NULL), (enum table_include)c->r->include);
@@ -503,7 +497,7 @@ static void rest_list(api_req_t *r)
 		tok = continue_encode(rev, c.last_key_copy);
 	snprintf(rvbuf, sizeof(rvbuf), "%" PRId64, rev);
 	if (c.rows) {
-		json_t *t = table_new(r->res, c.rows, rvbuf, tok, c.more && !c.lsel && !c.fsel ? c.remaining : -1, true);
+		json_t *t = table_new(r->res, c.rows, rvbuf, tok, -1, true);
 		c.rows = NULL;
 		api_reply_json(r, 200, t);
 	} else {
@@ -512,11 +506,8 @@ static void rest_list(api_req_t *r)
 			goto oom;
 		evbuffer_add_printf(body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%s\"",
 				    r->res->kind, k8s_resource_api_version(r->res), rvbuf);
-		if (tok) {
+		if (tok)
 			evbuffer_add_printf(body, ",\"continue\":\"%s\"", tok);
-			if (!c.lsel && !c.fsel)
-				evbuffer_add_printf(body, ",\"remainingItemCount\":%lld", c.remaining);
-		}
 		evbuffer_add_printf(body, "},\"items\":[");
 		evbuffer_add_buffer(body, c.out);
 		evbuffer_add(body, "]}\n", 3);

@@ -38,7 +38,8 @@ typedef struct watcher {
 	struct evhttp_connection *conn;
 	store_watch_t *sw;
 	selector_t *lsel, *fsel;
-	struct event *timeout_ev, *bookmark_ev, *end_ev;
+	struct event *timeout_ev, *bookmark_ev, *end_ev, *flush_ev;
+	struct evbuffer *pending;    /* events formatted this loop pass, sent as one chunk */
 	client_count_t *client;
 	int64_t last_rev;
 	bool table, columns_sent, ended;
@@ -93,6 +94,10 @@ static void watcher_free(watcher_t *w)
 		event_free(w->bookmark_ev);
 	if (w->end_ev)
 		event_free(w->end_ev);
+	if (w->flush_ev)
+		event_free(w->flush_ev);
+	if (w->pending)
+		evbuffer_free(w->pending);
 	selector_free(w->lsel);
 	selector_free(w->fsel);
 	client_put(srv, w->client);
@@ -112,6 +117,8 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (w->conn)
 		evhttp_connection_set_closecb(w->conn, NULL, NULL);
+	if (w->conn && evbuffer_get_length(w->pending) > 0)
+		evhttp_send_reply_chunk(w->r->req, w->pending); /* e.g. the ERROR event before the end */
 	/* With the connection gone, evhttp detached the request; this frees it either way. */
 	evhttp_send_reply_end(w->r->req);
 	watcher_free(w);
@@ -140,11 +147,14 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	watcher_end(arg);
 }
 
-static void send_chunk(watcher_t *w, struct evbuffer *buf)
+/* Sends what accumulated since the last flush as one HTTP chunk: a group commit of N writes becomes
+ * one TLS record per watcher instead of N. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	watcher_t *w = arg;
 	struct bufferevent *bev;
 
-	if (w->ended)
+	if (w->ended || evbuffer_get_length(w->pending) == 0)
 		return;
 	bev = w->conn ? evhttp_connection_get_bufferevent(w->conn) : NULL;
 	if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > WATCH_MAX_BUFFERED) {
@@ -152,7 +162,16 @@ static void send_chunk(watcher_t *w, struct evbuffer *buf)
 		watcher_end(w);
 		return;
 	}
-	evhttp_send_reply_chunk(w->r->req, buf);
+	evhttp_send_reply_chunk(w->r->req, w->pending);
+}
+
+static void send_chunk(watcher_t *w, struct evbuffer *buf)
+{
+	if (w->ended)
+		return;
+	if (evbuffer_get_length(w->pending) == 0)
+		event_active(w->flush_ev, 0, 0);
+	evbuffer_add_buffer(w->pending, buf);
 }
 
 static void send_json_event(watcher_t *w, const char *type, json_t *obj /* stolen */)
@@ -346,10 +365,13 @@ void watch_handle(api_req_t *r, int64_t from_rev, bool synthetic_added)
 		from_rev = store_rev(srv->store);
 	}
 	w->end_ev = event_new(srv->base, -1, 0, end_cb, w);
+	w->flush_ev = event_new(srv->base, -1, 0, flush_cb, w);
+	w->pending = evbuffer_new();
 	w->timeout_ev = evtimer_new(srv->base, on_timeout, w);
 	if (bookmarks && !w->table)
 		w->bookmark_ev = event_new(srv->base, -1, EV_PERSIST, on_bookmark, w);
-	if (!w->end_ev || !w->timeout_ev || (bookmarks && !w->table && !w->bookmark_ev)) {
+	if (!w->end_ev || !w->flush_ev || !w->pending || !w->timeout_ev ||
+	    (bookmarks && !w->table && !w->bookmark_ev)) {
 		api_reply_status(r, status_internal("out of memory"));
 		goto fail;
 	}
@@ -421,6 +443,10 @@ bad_selector:
 fail:
 	if (w->end_ev)
 		event_free(w->end_ev);
+	if (w->flush_ev)
+		event_free(w->flush_ev);
+	if (w->pending)
+		evbuffer_free(w->pending);
 	if (w->timeout_ev)
 		event_free(w->timeout_ev);
 	if (w->bookmark_ev)
