@@ -91,8 +91,12 @@ static int body_type(api_req_t *r, enum body_type *ret)
 		{ "application/apply-patch+yaml", BODY_APPLY_PATCH },
 	};
 
-	if (!ct)
-		return -EINVAL;
+	if (!ct || !*ct) {
+		/* upstream takes a missing Content-Type as its first supported type, JSON (client-go's
+		 * scale client sends its PUT without one) */
+		*ret = BODY_JSON;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		size_t l = strlen(types[i].mt);
 		if (strncasecmp(ct, types[i].mt, l) == 0 && (ct[l] == '\0' || ct[l] == ';' || ct[l] == ' ')) {
@@ -233,6 +237,81 @@ static void reply_object(api_req_t *r, int code, json_t *obj /* stolen */)
 
 /* --- get --- */
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* metav1.LabelSelector as the string form upstream's Scale carries in status.selector. */
+static char *selector_string(const json_t *sel)
+{
+	const char *k;
+	json_t *v, *e;
+	size_t n = 0, i, cap = json_object_size(json_object_get(sel, "matchLabels")) +
+			       json_array_size(json_object_get(sel, "matchExpressions"));
+	char **parts = calloc(cap + 1, sizeof(char *)), *out = NULL;
+	size_t len = 1;
+
+	if (!parts)
+		return NULL;
+	json_object_foreach((json_t *)json_object_get(sel, "matchLabels"), k, v)
+		if (json_is_string(v) && asprintf(&parts[n], "%s=%s", k, json_string_value(v)) >= 0)
+			n++;
+	json_array_foreach(json_object_get(sel, "matchExpressions"), i, e) {
+		const char *key = json_string_value(json_object_get(e, "key"));
+		const char *op = json_string_value(json_object_get(e, "operator"));
+		char vals[1024] = "";
+		size_t vi, vl = 0;
+		json_t *val;
+		if (!key || !op)
+			continue;
+		json_array_foreach(json_object_get(e, "values"), vi, val)
+			if (json_is_string(val) && vl < sizeof(vals))
+				vl += (size_t)snprintf(vals + vl, sizeof(vals) - vl, "%s%s", vl ? "," : "",
+						      json_string_value(val));
+		if (strcmp(op, "In") == 0 && asprintf(&parts[n], "%s in (%s)", key, vals) >= 0)
+			n++;
+		else if (strcmp(op, "NotIn") == 0 && asprintf(&parts[n], "%s notin (%s)", key, vals) >= 0)
+			n++;
+		else if (strcmp(op, "Exists") == 0 && (parts[n] = strdup(key)))
+			n++;
+		else if (strcmp(op, "DoesNotExist") == 0 && asprintf(&parts[n], "!%s", key) >= 0)
+			n++;
+	}
+	qsort(parts, n, sizeof(char *), cmp_str);
+	for (i = 0; i < n; i++)
+		len += strlen(parts[i]) + 1;
+	out = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		if (out) {
+			if (i)
+				strcat(out, ",");
+			strcat(out, parts[i]);
+		}
+		free(parts[i]);
+	}
+	free(parts);
+	return out;
+}
+
+/* The autoscaling/v1 Scale view of a Deployment. */
+static json_t *scale_from(const json_t *obj)
+{
+	const json_t *meta = json_object_get(obj, "metadata"), *spec = json_object_get(obj, "spec");
+	char *sel = selector_string(json_object_get(spec, "selector"));
+	json_t *st = json_object_get(json_object_get(obj, "status"), "replicas");
+	json_t *scale = json_pack("{s:s, s:s, s:{s:O?, s:O?, s:O?, s:O?, s:O?}, s:{s:O?}, s:{s:I, s:s}}", "kind",
+				  "Scale", "apiVersion", "autoscaling/v1", "metadata", "name",
+				  json_object_get(meta, "name"), "namespace", json_object_get(meta, "namespace"), "uid",
+				  json_object_get(meta, "uid"), "resourceVersion", json_object_get(meta, "resourceVersion"),
+				  "creationTimestamp", json_object_get(meta, "creationTimestamp"), "spec", "replicas",
+				  json_object_get(spec, "replicas"), "status", "replicas",
+				  (json_int_t)(json_is_integer(st) ? json_integer_value(st) : 0), "selector",
+				  sel ? sel : "");
+	free(sel);
+	return scale;
+}
+
 static void rest_get(api_req_t *r)
 {
 	char *key = rest_key(r->res, r->ns, r->name);
@@ -250,18 +329,7 @@ static void rest_get(api_req_t *r)
 	}
 	free(key);
 	if (r->sub && strcmp(r->sub, "scale") == 0) {
-		json_t *obj = parse_val(kv.val);
-		json_t *scale = json_pack("{s:s, s:s, s:{s:O?, s:O?, s:O?, s:O?, s:O?}, s:{s:O?}, s:{s:O?, s:s}}",
-					  "kind", "Scale", "apiVersion", "autoscaling/v1", "metadata", "name",
-					  json_object_get(json_object_get(obj, "metadata"), "name"), "namespace",
-					  json_object_get(json_object_get(obj, "metadata"), "namespace"), "uid",
-					  json_object_get(json_object_get(obj, "metadata"), "uid"), "resourceVersion",
-					  json_object_get(json_object_get(obj, "metadata"), "resourceVersion"),
-					  "creationTimestamp",
-					  json_object_get(json_object_get(obj, "metadata"), "creationTimestamp"),
-					  "spec", "replicas", json_object_get(json_object_get(obj, "spec"), "replicas"),
-					  "status", "replicas",
-					  json_object_get(json_object_get(obj, "status"), "replicas"), "selector", "");
+		json_t *obj = parse_val(kv.val), *scale = scale_from(obj);
 		json_decref(obj);
 		api_reply_json(r, scale ? 200 : 500, scale);
 		return;
@@ -578,6 +646,11 @@ static void reply_written(api_req_t *r, int err, int64_t rev)
 	}
 	switch (err) {
 	case 0:
+		if (r->sub && strcmp(r->sub, "scale") == 0) {
+			json_t *sc = scale_from(r->obj);
+			api_reply_json(r, sc ? r->status_code : 500, sc);
+			return;
+		}
 		reply_object(r, r->status_code, json_incref(r->obj));
 		return;
 	case -EEXIST:
@@ -880,7 +953,10 @@ static void update_object(api_req_t *r, int64_t rev, bool status_only)
 	}
 	if (same_object(r->obj, r->old)) {
 		kind_after_write(r, -ECANCELED);
-		reply_object(r, 200, json_incref(r->old));
+		if (r->sub && strcmp(r->sub, "scale") == 0)
+			api_reply_json(r, 200, scale_from(r->old));
+		else
+			reply_object(r, 200, json_incref(r->old));
 		return;
 	}
 	key = rest_key(r->res, r->ns, r->name);
@@ -987,7 +1063,9 @@ static json_t *patch_error_status(int rc, const char *err)
 	case -ENOMEM:
 		return status_internal("out of memory");
 	case -EINVAL:
-		return status_new(422, "Invalid", err ? err : "the server rejected our request due to an error in our request",
+		/* upstream hides the engine's detail behind this generic text */
+		(void)err;
+		return status_new(422, "Invalid", "the server rejected our request due to an error in our request",
 				  json_object());
 	case -EPROTO:
 		return status_new(500, "InternalError", err ? err : "patch failed", NULL);
@@ -1192,8 +1270,16 @@ static void rest_delete(api_req_t *r)
 			}
 		}
 	}
-	json_decref(opts);
 	dry = is_dry_run(r);
+	{
+		/* kubectl sends dryRun inside the DeleteOptions body */
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(opts, "dryRun"), i, v) if (json_is_string(v) &&
+									       strcmp(json_string_value(v), "All") == 0)
+			dry = true;
+	}
+	json_decref(opts);
 	r->dry_run = dry;
 	fin = json_object_get(meta, "finalizers");
 	objmeta_timestamp(time(NULL), ts);

@@ -102,6 +102,9 @@ static void watcher_free(watcher_t *w)
 	selector_free(w->fsel);
 	client_put(srv, w->client);
 	srv->watches--;
+	log_debug("watch %s%s%s ended after %llu us (%s)", w->r->path ? w->r->path : "",
+		  w->r->ns ? " in " : "", w->r->ns ? w->r->ns : "",
+		  (unsigned long long)(api_now_usec() - w->r->start_usec), w->r->user ? w->r->user : "?");
 	if (srv->metrics)
 		api_metrics_observe(srv->metrics, "watch", w->r->res->plural, 200, api_now_usec() - w->r->start_usec);
 	w->r->req = NULL;
