@@ -71,6 +71,7 @@ typedef struct api_req {
 	int write_op;                   /* enum store_op */
 	int status_code;                /* HTTP status to answer a successful write with */
 	bool dry_run;
+	bool applied;                   /* server-side apply: managedFields already computed */
 	void (*on_done)(struct api_req *r, int err, int64_t rev); /* after the store write */
 	void *svc_txn;                  /* Service allocation transaction, rolled back on failure */
 	void *owner;                    /* internal writes: the caller's context */

@@ -21,10 +21,12 @@
 #include "api/objmeta.h"
 #include "core/log.h"
 #include "lib/field_err.h"
+#include "lib/managed_fields.h"
 #include "lib/patch.h"
 #include "lib/pb.h"
 #include "lib/schema.h"
 #include "lib/selector.h"
+#include "lib/ssa.h"
 #include "lib/status.h"
 #include "lib/table.h"
 #include "lib/yaml_json.h"
@@ -718,6 +720,39 @@ static void fill_new_meta(api_req_t *r, json_t *meta)
 		json_object_del(meta, "generation");
 }
 
+/* The manager of a write: the fieldManager query parameter, else the User-Agent's first part. */
+static char *write_manager(api_req_t *r)
+{
+	return mf_manager_or_user_agent(api_query(r, "fieldManager"),
+					evhttp_find_header(evhttp_request_get_input_headers(r->req), "User-Agent"));
+}
+
+/* CreateOptions/UpdateOptions/PatchOptions checks; replies and returns false when they fail. */
+static bool options_ok(api_req_t *r, const char *kind, bool apply)
+{
+	json_t *st;
+
+	if (!r->req)
+		return true;
+	st = ssa_options_status(kind, apply, api_query(r, "fieldManager"), api_query(r, "force"));
+	if (!st)
+		return true;
+	api_reply_status(r, st);
+	return false;
+}
+
+/* managedFields for an Update-operation write (not for server-side apply, which did its own). */
+static void track_write(api_req_t *r, const json_t *old, const char *sub)
+{
+	char *m;
+
+	if (r->applied || !r->req)
+		return;
+	m = write_manager(r);
+	mf_update(r->res, r->obj, old, m, sub, time(NULL));
+	free(m);
+}
+
 static bool admit_or_reply(api_req_t *r, bool status_only)
 {
 	json_t *st = kind_admit(r, status_only);
@@ -745,6 +780,8 @@ static void rest_create(api_req_t *r)
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
+	if (!options_ok(r, "CreateOptions", false))
+		return;
 	obj = read_json_body(r, true, bt);
 	if (!obj)
 		return;
@@ -798,6 +835,7 @@ static void create_object(api_req_t *r)
 	fill_new_meta(r, meta);
 	if (!admit_or_reply(r, false))
 		return;
+	track_write(r, NULL, NULL);
 	key = rest_key(r->res, r->ns, objmeta_str(r->obj, "name"));
 	if (!key) {
 		api_reply_status(r, status_internal("out of memory"));
@@ -944,6 +982,7 @@ static void update_object(api_req_t *r, int64_t rev, bool status_only)
 	}
 	if (!admit_or_reply(r, status_only))
 		return;
+	track_write(r, r->old, r->sub);
 	/* An object being deleted goes once its last finalizer is removed. */
 	fin = json_object_get(meta, "finalizers");
 	if (json_object_get(meta, "deletionTimestamp") && json_array_size(fin) == 0) {
@@ -1013,6 +1052,8 @@ static void rest_update(api_req_t *r)
 		api_reply_status(r, status_unsupported_media(MEDIA_HINT));
 		return;
 	}
+	if (!options_ok(r, "UpdateOptions", false))
+		return;
 	r->obj = read_json_body(r, true, bt);
 	if (!r->obj)
 		return;
@@ -1076,6 +1117,75 @@ static json_t *patch_error_status(int rc, const char *err)
 	}
 }
 
+/* Server-side apply: creates when absent, else updates; managedFields come from ssa_apply. */
+static void rest_apply(api_req_t *r, bool status)
+{
+	const char *fm = api_query(r, "fieldManager"), *fp = api_query(r, "force");
+	char *key = rest_key(r->res, r->ns, r->name);
+	json_t *applied, *obj = NULL, *st = NULL;
+	store_kv_t kv;
+	int64_t rev = 0;
+	bool force = false;
+	const char *name, *bns;
+
+	if (!key) {
+		api_reply_status(r, status_internal("out of memory"));
+		return;
+	}
+	if (fp && ssa_parse_bool(fp, &force) < 0) {
+		free(key);
+		api_reply_status(r, status_bad_request("force: invalid boolean value"));
+		return;
+	}
+	applied = read_json_body(r, false, BODY_YAML); /* libyaml reads JSON bodies too */
+	if (!applied) {
+		free(key);
+		return;
+	}
+	if (store_get_latest(r->srv->store, key, &kv) == 0) {
+		r->old = parse_val(kv.val);
+		rev = kv.mod_rev;
+		if (!r->old) {
+			free(key);
+			json_decref(applied);
+			api_reply_status(r, status_internal("stored object is not valid JSON"));
+			return;
+		}
+	}
+	free(key);
+	if (ssa_apply(r->res, r->old, applied, fm, force, time(NULL), &obj, &st) < 0) {
+		json_decref(applied);
+		api_reply_status(r, st ? st : status_internal("out of memory"));
+		return;
+	}
+	json_decref(applied);
+	r->obj = obj;
+	r->applied = true;
+	bns = objmeta_str(r->obj, "namespace");
+	if (r->res->namespaced && bns && *bns && strcmp(bns, r->ns ? r->ns : "") != 0) {
+		api_reply_status(r, status_bad_request("the namespace of the provided object does not match the "
+						       "namespace sent on the request"));
+		return;
+	}
+	name = objmeta_str(r->obj, "name");
+	if (!name || strcmp(name, r->name) != 0) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "the name of the object (%.100s) does not match the name on the URL (%.100s)",
+			 name ? name : "", r->name);
+		api_reply_status(r, status_bad_request(msg));
+		return;
+	}
+	if (!check_kind(r, r->obj))
+		return;
+	if (!r->old) {
+		if (r->res->namespaced)
+			json_object_set_new(objmeta_meta(r->obj), "namespace", json_string(r->ns));
+		create_object(r);
+		return;
+	}
+	update_object(r, rev, status);
+}
+
 static void rest_patch(api_req_t *r)
 {
 	enum body_type bt;
@@ -1098,8 +1208,10 @@ static void rest_patch(api_req_t *r)
 					    "application/apply-patch+yaml, application/strategic-merge-patch+json"));
 		return;
 	}
+	if (!options_ok(r, "PatchOptions", bt == BODY_APPLY_PATCH))
+		return;
 	if (bt == BODY_APPLY_PATCH) {
-		api_reply_status(r, status_unsupported_media("server-side apply is not supported yet"));
+		rest_apply(r, status);
 		return;
 	}
 	patch = read_json_body(r, bt != BODY_JSON_PATCH, bt);
