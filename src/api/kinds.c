@@ -232,6 +232,32 @@ static void validate_configmap(const json_t *cm, json_t *errs)
 	}
 }
 
+/* ValidateLoadBalancerStatus: ingress entries carry valid IPs and DNS hostnames. */
+static void validate_service_status(const json_t *svc, json_t *errs)
+{
+	const json_t *ing = json_object_get(json_object_get(json_object_get(svc, "status"), "loadBalancer"), "ingress");
+	uint8_t buf[16];
+	char f[96];
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(ing, i, e) {
+		const char *ip = json_string_value(json_object_get(e, "ip"));
+		const char *host = json_string_value(json_object_get(e, "hostname"));
+		if (ip && *ip && svc_ip_parse(ip, buf) == 0) {
+			snprintf(f, sizeof(f), "status.loadBalancer.ingress[%zu].ip", i);
+			ferr_invalid_str(errs, f, ip, "must be a valid IP address");
+		}
+		if (host && *host) {
+			snprintf(f, sizeof(f), "status.loadBalancer.ingress[%zu].hostname", i);
+			if (check_dns1123_subdomain(host))
+				ferr_invalid_str(errs, f, host, check_dns1123_subdomain(host));
+			if (svc_ip_parse(host, buf) != 0)
+				ferr_invalid_str(errs, f, host, "must be a DNS name, not an IP address");
+		}
+	}
+}
+
 static void validate_meta(api_req_t *r, json_t *errs)
 {
 	const json_t *meta = json_object_get(r->obj, "metadata");
@@ -279,6 +305,8 @@ json_t *kind_admit(api_req_t *r, bool status_only)
 	else
 		prepare_create(srv, r->res, r->obj);
 	validate_meta(r, errs);
+	if (status_only && is(r->res, "services"))
+		validate_service_status(r->obj, errs);
 	if (!status_only) {
 		if (is(r->res, "deployments"))
 			validate_deployment(r->obj, errs);
