@@ -69,8 +69,8 @@ run: deps all
 	@sh scripts/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
-	@$(MAKE) --no-print-directory all fuzz
+	@$(MAKE) --no-print-directory -j2 SANITIZE=address,undefined all unit
+	@$(MAKE) --no-print-directory -j2 all fuzz
 	@sh tests/run.sh
 
 bench: deps all
