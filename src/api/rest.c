@@ -1058,8 +1058,10 @@ static void rest_update(api_req_t *r)
 	if (!r->obj)
 		return;
 	if (scale) {
-		json_int_t replicas;
-		if (json_unpack(r->obj, "{s:{s:I}}", "spec", "replicas", &replicas) < 0 || replicas < 0) {
+		/* Go omits replicas: 0 from the JSON (omitempty): absent means zero */
+		json_t *rj = json_object_get(json_object_get(r->obj, "spec"), "replicas");
+		json_int_t replicas = rj ? (json_is_integer(rj) ? json_integer_value(rj) : -1) : 0;
+		if (replicas < 0) {
 			json_t *errs = json_array();
 			ferr_invalid(errs, "spec.replicas", json_object_get(json_object_get(r->obj, "spec"), "replicas"),
 				     "must be greater than or equal to 0");

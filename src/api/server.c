@@ -196,6 +196,39 @@ static void reply_discovery(api_req_t *r, json_t *doc, const char *ctype)
 	evbuffer_free(buf);
 }
 
+/* /openapi/v2: a minimal Swagger 2.0 document with no definitions. kubectl fetches it (as gnostic
+ * protobuf) only to validate kinds that OpenAPI v3 cannot answer for, such as a v1 List; its
+ * validator skips kinds the document does not describe, and each item is then validated by this
+ * server with fieldValidation=Strict. The protobuf form is openapi.v2.Document {swagger=1 "2.0",
+ * info=2 {title=1, version=2}, paths=8 {}, definitions=9 {}}. */
+static void handle_openapi_v2(api_req_t *r)
+{
+	static const unsigned char pb[] = {
+		0x0a, 3, '2', '.', '0',
+		0x12, 21, 0x0a, 10, 'K', 'u', 'b', 'e', 'r', 'n', 'e', 't', 'e', 's', 0x12, 7, 'v', '1', '.', '3', '3', '.', '0',
+		0x42, 0,
+		0x4a, 0,
+	};
+	struct evbuffer *buf = evbuffer_new();
+
+	if (!buf) {
+		api_reply_status(r, status_internal("out of memory"));
+		return;
+	}
+	if (accept_has(r->req, "protobuf", NULL)) {
+		evbuffer_add(buf, pb, sizeof(pb));
+		/* kube-openapi answers protobuf as octet-stream: clients parse the Content-Type with
+		 * mime.ParseMediaType, which refuses the "@" of the Accept form */
+		api_reply_buffer(r, 200, buf, "application/octet-stream");
+	} else {
+		static const char js[] = "{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes\",\"version\":\"v1.33.0\"},"
+					 "\"paths\":{},\"definitions\":{}}\n";
+		evbuffer_add(buf, js, sizeof(js) - 1);
+		api_reply_buffer(r, 200, buf, NULL);
+	}
+	evbuffer_free(buf);
+}
+
 static void handle_version(api_req_t *r)
 {
 	api_reply_json(r, 200,
@@ -307,6 +340,9 @@ static void route(api_req_t *r)
 		} else {
 			route_group(r, segs[1], segs[2], segs + 3, n - 3);
 		}
+	} else if (n == 2 && strcmp(segs[0], "openapi") == 0 && strcmp(segs[1], "v2") == 0) {
+		r->verb = "openapi";
+		handle_openapi_v2(r);
 	} else if (n >= 2 && strcmp(segs[0], "openapi") == 0 && strcmp(segs[1], "v3") == 0) {
 		r->verb = "openapi";
 		if (n == 2) {
