@@ -12,10 +12,15 @@
 
 #include <event2/event.h>
 
+#include "client/informer.h"
 #include "client/kclient.h"
 #include "client/leader.h"
 #include "controllers/apiserver_ep.h"
+#include "controllers/deploy_ctrl.h"
 #include "controllers/eps_ctrl.h"
+#include "controllers/gc_ctrl.h"
+#include "controllers/nodelc_ctrl.h"
+#include "controllers/sched_ctrl.h"
 #include "core/log.h"
 
 #define CTRL_LEASE_NAME "kube-controller-manager"
@@ -29,8 +34,32 @@ struct ctrl_manager {
 	leader_t *leader;
 	apiserver_ep_t *apiserver_ep;
 	eps_ctrl_t *eps;
+	deploy_ctrl_t *deploy;
+	sched_ctrl_t *sched;
+	gc_ctrl_t *gc;
+	nodelc_ctrl_t *nodelc;
+	informer_t *pods, *nodes; /* shared by the controllers below (client-go's shared informers) */
+	int node_grace_sec;
 	char identity[160];
 };
+
+static void controllers_stop(ctrl_manager_t *m)
+{
+	eps_ctrl_free(m->eps);
+	m->eps = NULL;
+	deploy_ctrl_free(m->deploy);
+	m->deploy = NULL;
+	sched_ctrl_free(m->sched);
+	m->sched = NULL;
+	gc_ctrl_free(m->gc);
+	m->gc = NULL;
+	nodelc_ctrl_free(m->nodelc);
+	m->nodelc = NULL;
+	informer_free(m->pods); /* after every controller that registered on them */
+	m->pods = NULL;
+	informer_free(m->nodes);
+	m->nodes = NULL;
+}
 
 static void on_started_leading(void *arg)
 {
@@ -43,6 +72,35 @@ static void on_started_leading(void *arg)
 		m->eps = NULL;
 		log_err("controller manager: endpointslice controller: %s", strerror(-rc));
 	}
+	/* one pod cache and one node cache for the controllers below: each informer holds a full copy */
+	if (informer_new(m->c, "/api/v1/pods", NULL, &m->pods) < 0 ||
+	    informer_new(m->c, "/api/v1/nodes", NULL, &m->nodes) < 0) {
+		log_err("controller manager: shared informers: out of memory");
+		return;
+	}
+	rc = deploy_ctrl_new(m->c, m->pods, &m->deploy);
+	if (rc < 0) {
+		m->deploy = NULL;
+		log_err("controller manager: deployment controller: %s", strerror(-rc));
+	}
+	/* the scheduler runs under this lease too (upstream: its own kube-scheduler Lease) */
+	rc = sched_ctrl_new(m->c, m->pods, m->nodes, &m->sched);
+	if (rc < 0) {
+		m->sched = NULL;
+		log_err("controller manager: scheduler: %s", strerror(-rc));
+	}
+	rc = gc_ctrl_new(m->c, m->pods, &m->gc);
+	if (rc < 0) {
+		m->gc = NULL;
+		log_err("controller manager: garbage collector: %s", strerror(-rc));
+	}
+	rc = nodelc_ctrl_new(m->c, m->node_grace_sec, m->pods, m->nodes, &m->nodelc);
+	if (rc < 0) {
+		m->nodelc = NULL;
+		log_err("controller manager: node lifecycle controller: %s", strerror(-rc));
+	}
+	informer_start(m->pods);
+	informer_start(m->nodes);
 }
 
 static void on_stopped_leading(void *arg)
@@ -50,8 +108,7 @@ static void on_stopped_leading(void *arg)
 	ctrl_manager_t *m = arg;
 
 	log_warn("controller manager: %s lost the leader lease; stopping controllers", m->identity);
-	eps_ctrl_free(m->eps);
-	m->eps = NULL;
+	controllers_stop(m);
 }
 
 static void on_release_done(evutil_socket_t fd, short what, void *arg)
@@ -64,8 +121,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	ctrl_manager_t *m = arg;
 	struct timeval grace = { 0, leader_is_leader(m->leader) ? 300000 : 0 };
 
-	eps_ctrl_free(m->eps);
-	m->eps = NULL;
+	controllers_stop(m);
 	apiserver_ep_free(m->apiserver_ep);
 	m->apiserver_ep = NULL;
 	/* leader_free() sends the release; give it a moment on the loop before leaving (it cannot be
@@ -102,6 +158,15 @@ int ctrl_manager_start(const ctrl_manager_config_t *cfg, ctrl_manager_t **ret)
 		return rc;
 	}
 	kc.user_agent = "portico-controller-manager";
+	m->node_grace_sec = cfg->node_monitor_grace_sec;
+	{
+		/* until `portico server` has a flag for it (tests shorten the 40 s this way) */
+		const char *env = getenv("PORTICO_NODE_MONITOR_GRACE_PERIOD");
+		char *end;
+		long v = env ? strtol(env, &end, 10) : 0;
+		if (env && *env && !*end && v > 0 && v < 86400)
+			m->node_grace_sec = (int)v;
+	}
 	rc = -ENOMEM;
 	m->base = event_base_new();
 	if (!m->base)
@@ -172,7 +237,7 @@ void ctrl_manager_stop(ctrl_manager_t *m)
 		event_active(m->stop_ev, EV_TIMEOUT, 0);
 		pthread_join(m->thread, NULL);
 	}
-	eps_ctrl_free(m->eps);
+	controllers_stop(m);
 	apiserver_ep_free(m->apiserver_ep);
 	leader_free(m->leader);
 	kclient_free(m->c);
