@@ -31,6 +31,7 @@ typedef struct server_ctx {
 	struct event *sig_int, *sig_term, *boot_ev, *sweep_ev;
 	char *kubeconfig_url;
 	ctrl_manager_t *ctrl;
+	int node_grace; /* seconds; 0 = the controller's default (40) */
 	bool kubeconfig_written;
 } server_ctx_t;
 
@@ -44,6 +45,7 @@ static void usage(void)
 		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
+		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
 		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
 }
 
@@ -154,7 +156,8 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 		char url[128];
 		ctrl_manager_config_t cc = { .data_dir = s->api.opts.data_dir, .server_url = url,
 					     .advertise_ip = s->api.opts.node_ip,
-					     .advertise_port = s->api.opts.listen_port };
+					     .advertise_port = s->api.opts.listen_port,
+					     .node_monitor_grace_sec = s->node_grace };
 		if (!*la || strcmp(la, "0.0.0.0") == 0 || strcmp(la, "::") == 0)
 			snprintf(url, sizeof(url), "https://127.0.0.1:%d", s->api.opts.listen_port);
 		else
@@ -203,6 +206,7 @@ int cmd_server(int argc, char **argv)
 		{ "service-cidr", required_argument, NULL, 's' },
 		{ "service-node-port-range", required_argument, NULL, 'p' },
 		{ "event-ttl", required_argument, NULL, 'e' },
+		{ "node-monitor-grace-period", required_argument, NULL, 'g' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -246,6 +250,18 @@ int cmd_server(int argc, char **argv)
 				return 2;
 			}
 			opts.event_ttl_sec = (int)v;
+			break;
+		}
+		case 'g': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end == 's')
+				end++;
+			if (*end || v <= 0 || v > 86400) {
+				fprintf(stderr, "portico server: invalid --node-monitor-grace-period '%s'\n", optarg);
+				return 2;
+			}
+			s.node_grace = (int)v;
 			break;
 		}
 		case 'v':

@@ -1369,18 +1369,24 @@ static void rest_delete(api_req_t *r)
 		const char *prop = json_string_value(json_object_get(opts, "propagationPolicy"));
 		if (!prop)
 			prop = api_query(r, "propagationPolicy");
-		if (prop && strcmp(prop, "Foreground") == 0) {
-			/* dependents go first: the garbage collector removes this finalizer */
+		json_t *orphan = json_object_get(opts, "orphanDependents");
+		const char *fin_name = NULL;
+		if (prop && strcmp(prop, "Foreground") == 0)
+			fin_name = "foregroundDeletion"; /* dependents go first */
+		else if ((prop && strcmp(prop, "Orphan") == 0) || json_is_true(orphan))
+			fin_name = "orphan"; /* dependents lose their ownerReference first */
+		if (fin_name) {
+			/* the garbage collector does the work and removes this finalizer */
 			json_t *f = json_object_get(meta, "finalizers");
 			bool has = false;
 			size_t i;
 			json_t *v;
 			json_array_foreach(f, i, v) has = has || strcmp(json_string_value(v) ? json_string_value(v) : "",
-									"foregroundDeletion") == 0;
+									fin_name) == 0;
 			if (!has) {
 				if (!json_is_array(f))
 					json_object_set_new(meta, "finalizers", f = json_array());
-				json_array_append_new(f, json_string("foregroundDeletion"));
+				json_array_append_new(f, json_string(fin_name));
 			}
 		}
 	}
