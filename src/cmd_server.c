@@ -32,6 +32,7 @@ typedef struct server_ctx {
 	char *kubeconfig_url;
 	ctrl_manager_t *ctrl;
 	int node_grace; /* seconds; 0 = the controller's default (40) */
+	bool no_controllers;
 	bool kubeconfig_written;
 } server_ctx_t;
 
@@ -46,6 +47,7 @@ static void usage(void)
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
 		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
+		"  --disable-controllers          run the API server alone (no controller manager)\n"
 		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
 }
 
@@ -149,7 +151,7 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 		log_err("writing %s: %s", path, strerror(-rc));
 	else
 		log_info("ready; kubeconfig at %s (server %s)", path, s->kubeconfig_url);
-	if (!s->ctrl) {
+	if (!s->ctrl && !s->no_controllers) {
 		/* The controllers run in their own thread and reach this server over loopback when it
 		 * listens on every address. */
 		const char *la = s->api.opts.listen_addr;
@@ -207,6 +209,7 @@ int cmd_server(int argc, char **argv)
 		{ "service-node-port-range", required_argument, NULL, 'p' },
 		{ "event-ttl", required_argument, NULL, 'e' },
 		{ "node-monitor-grace-period", required_argument, NULL, 'g' },
+		{ "disable-controllers", no_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -252,6 +255,9 @@ int cmd_server(int argc, char **argv)
 			opts.event_ttl_sec = (int)v;
 			break;
 		}
+		case 'C':
+			s.no_controllers = true;
+			break;
 		case 'g': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

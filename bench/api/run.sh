@@ -7,7 +7,7 @@
 #
 # Knobs (environment): BENCH_N (10000), BENCH_PACED (2000), BENCH_RATE (100), BENCH_CLIENTS (32),
 # BENCH_WATCHES (100), BENCH_WATCH_N (5000), BENCH_LIST_RUNS (5), BENCH_PAGE (500), BENCH_PORT (16443),
-# BENCH_PORTICO (the server binary, default build/portico).
+# BENCH_PORTICO (the server binary, default build/portico), BENCH_SERVER_ARGS (extra server flags).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -61,7 +61,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$PORTICO" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" --log-level warn >"$LOG" 2>&1 &
+# BENCH_SERVER_ARGS: extra server flags, e.g. --disable-controllers to measure the API server alone
+# shellcheck disable=SC2086
+"$PORTICO" server --data-dir "$DATA" --listen "127.0.0.1:$PORT" --log-level warn ${BENCH_SERVER_ARGS:-} >"$LOG" 2>&1 &
 PID=$!
 # The kubeconfig appears once the server answers and its bootstrap objects are committed.
 for _ in $(seq 300); do

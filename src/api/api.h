@@ -72,6 +72,7 @@ typedef struct api_req {
 	int status_code;                /* HTTP status to answer a successful write with */
 	bool dry_run;
 	bool applied;                   /* server-side apply: managedFields already computed */
+	store_val_t *written;           /* the bytes stored by the write: the reply, without a re-encode */
 	void (*on_done)(struct api_req *r, int err, int64_t rev); /* after the store write */
 	void *svc_txn;                  /* Service allocation transaction, rolled back on failure */
 	void *owner;                    /* internal writes: the caller's context */

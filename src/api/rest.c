@@ -604,8 +604,11 @@ out:
 static store_val_t *build_cb(int64_t rev, const store_val_t *prev, void *ud)
 {
 	api_req_t *r = ud;
+	store_val_t *v = rest_dump_with_rev(r->obj, rev);
 
-	return rest_dump_with_rev(r->obj, rev);
+	store_val_unref(r->written);
+	r->written = v ? store_val_ref(v) : NULL;
+	return v;
 }
 
 static void done_cb(int err, int64_t rev, void *ud)
@@ -651,6 +654,11 @@ static void reply_written(api_req_t *r, int err, int64_t rev)
 		if (r->sub && strcmp(r->sub, "scale") == 0) {
 			json_t *sc = scale_from(r->obj);
 			api_reply_json(r, sc ? r->status_code : 500, sc);
+			return;
+		}
+		if (r->written && !r->want_table) {
+			/* the stored bytes are the answer: no second encode */
+			api_reply_raw(r, r->status_code, r->written->data, r->written->len);
 			return;
 		}
 		reply_object(r, r->status_code, json_incref(r->obj));

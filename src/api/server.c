@@ -50,6 +50,7 @@ void api_req_free(api_req_t *r)
 	free(r->user);
 	json_decref(r->obj);
 	json_decref(r->old);
+	store_val_unref(r->written);
 	free(r);
 }
 
