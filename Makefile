@@ -1,9 +1,9 @@
 # Portico: one binary, plain Makefile, libraries through pkg-config.
 # `make` builds build/portico; `make SANITIZE=address,undefined` builds the sanitized variant in build/san/.
-PKGS      := libevent libevent_openssl libevent_pthreads jansson sqlite3 openssl yaml-0.1
+PKGS      := libevent libevent_openssl libevent_pthreads jansson sqlite3 openssl yaml-0.1 libmnl
 CC        ?= cc
 CFLAGS    ?= -O2 -g
-BASEFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc \
+BASEFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -DPORTICO_HAVE_LIBMNL -Isrc \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)

@@ -2,7 +2,7 @@
 # Installs the Debian packages Portico's build, tests and benchmarks need; only those missing.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev git
-libevent-dev libjansson-dev libsqlite3-dev libssl-dev libyaml-dev openssl
+libevent-dev libjansson-dev libsqlite3-dev libssl-dev libyaml-dev libmnl-dev openssl
 iproute2 nftables curl python3 python3-kubernetes util-linux procps bind9-dnsutils"
 missing=""
 for p in $PKGS; do

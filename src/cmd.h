@@ -2,3 +2,5 @@
 #pragma once
 int cmd_server(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_netexec(int argc, char **argv);

@@ -10,6 +10,8 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "server", cmd_server, "run the API server (with the embedded SQLite store)" },
+	{ "agent", cmd_agent, "run the node agent (registers the Node, renews its Lease)" },
+	{ "netexec", cmd_netexec, "a small test server (HTTP and UDP), like agnhost netexec" },
 	{ "version", cmd_version, "print the version" },
 };
 
