@@ -3,9 +3,9 @@
  * (svc_txn_begin + svc_txn_commit). Prints the mean time per allocation in the 1% of the range that
  * ends at 10%, 50%, 90%, 99% and 100% fill; flat numbers mean the bitmap scan does not degrade.
  *
- * Build and run (from the repository root):
+ * Build and run (from the repository root; bench/alloc/run.sh does this):
  *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc \
- *       bench/alloc.c src/lib/svc_*.c src/lib/field_err.c src/lib/meta_validate.c -ljansson -o /tmp/bench_alloc
+ *       bench/alloc/alloc.c src/lib/svc_*.c src/lib/field_err.c src/lib/meta_validate.c -ljansson -o /tmp/bench_alloc
  *   /tmp/bench_alloc
  */
 #include <stdio.h>
