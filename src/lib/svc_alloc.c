@@ -3,6 +3,7 @@
  * transactions, releaseAllocatedResources, and the start-up repair that rebuilds the bitmaps from the
  * stored Services (Portico keeps no allocation state of its own, so a crash cannot leak a value). */
 #include "lib/service.h"
+#include "lib/svc_json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -48,48 +49,6 @@ struct svc_txn {
 };
 
 /* ---- JSON helpers -------------------------------------------------------------------------------- */
-
-static json_t *jget(const json_t *o, const char *k)
-{
-	json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_null(v) ? NULL : v;
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static json_t *jspec(const json_t *svc)
-{
-	json_t *s = jget(svc, "spec");
-
-	return json_is_object(s) ? s : NULL;
-}
-
-static size_t jlen(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_array(v) ? json_array_size(v) : 0;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
-static const char *jat(const json_t *o, const char *k, size_t i)
-{
-	json_t *v = jget(o, k), *e = json_is_array(v) ? json_array_get(v, i) : NULL;
-
-	return json_is_string(e) ? json_string_value(e) : "";
-}
 
 /* Go's %#v of a []string member (as upstream renders spec.clusterIPs in errors). Caller frees. */
 static char *go_slice(const json_t *o, const char *k)

@@ -3,49 +3,13 @@
  * (pkg/registry/core/service/strategy.go), patchAllocatedValues (storage/storage.go), and the JSON type
  * check that lets everything after it trust field types. */
 #include "lib/service.h"
+#include "lib/svc_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/field_err.h"
-
-/* A member of an object; JSON null reads as absent, as Go decodes null into the zero value. */
-static json_t *jget(const json_t *o, const char *k)
-{
-	json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_null(v) ? NULL : v;
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static json_t *jspec(const json_t *svc)
-{
-	json_t *s = jget(svc, "spec");
-
-	return json_is_object(s) ? s : NULL;
-}
-
-static size_t jlen(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_array(v) ? json_array_size(v) : 0;
-}
-
-/* An int32 field; 0 (Go's zero value) when absent or not an integer. */
-static long long jint(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
 
 const char *svc_type(const json_t *svc)
 {

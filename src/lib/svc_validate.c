@@ -3,6 +3,7 @@
  * including upstream's quirks (the "spec.LoadBalancerSourceRanges" path, the unprefixed
  * "allocateLoadBalancerNodePorts" path, Go %#v renderings of slices and structs). */
 #include "lib/service.h"
+#include "lib/svc_json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,49 +30,6 @@ static const char *const traffic_policies[] = { "Cluster", "Local", NULL };
 static const char *const families[] = { "IPv4", "IPv6", NULL };
 static const char *const family_policies[] = { "PreferDualStack", "RequireDualStack", "SingleStack", NULL };
 static const char *const distributions[] = { "PreferClose", NULL };
-
-static json_t *jget(const json_t *o, const char *k)
-{
-	json_t *v = json_is_object(o) ? json_object_get(o, k) : NULL;
-
-	return json_is_null(v) ? NULL : v;
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static json_t *jspec(const json_t *svc)
-{
-	json_t *s = jget(svc, "spec");
-
-	return json_is_object(s) ? s : NULL;
-}
-
-static size_t jlen(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_array(v) ? json_array_size(v) : 0;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-	json_t *v = jget(o, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
-/* The i-th string of a list member, "" when absent. */
-static const char *jat(const json_t *o, const char *k, size_t i)
-{
-	json_t *v = jget(o, k), *e = json_is_array(v) ? json_array_get(v, i) : NULL;
-
-	return json_is_string(e) ? json_string_value(e) : "";
-}
 
 static bool in_list(const char *s, const char *const *list)
 {
