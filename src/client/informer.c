@@ -12,8 +12,8 @@
 
 #include <event2/event.h>
 
-#define INF_MAX_HANDLERS 8
-#define INF_MAX_INDEXES  8
+#define INF_MAX_HANDLERS 16
+#define INF_MAX_INDEXES  16
 #define INF_BACKOFF_MIN_MS 1000
 #define INF_BACKOFF_MAX_MS 30000
 
@@ -294,6 +294,14 @@ static void on_watch_event(json_t *ev, void *arg)
 			schedule_retry(inf, true);
 		}
 	}
+}
+
+void informer_apply_event(informer_t *inf, json_t *ev)
+{
+	const char *type = json_string_value(json_object_get(ev, "type"));
+
+	if (type && strcmp(type, "ERROR") != 0)
+		on_watch_event(ev, inf);
 }
 
 static void on_watch_done(int status, json_t *body, void *arg)

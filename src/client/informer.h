@@ -32,11 +32,17 @@ typedef void (*informer_index_fn)(const json_t *obj, json_t *ret_values, void *a
 int informer_new(kclient_t *c, const char *path, const char *selector, informer_t **ret);
 void informer_free(informer_t *inf); /* accepts NULL; pending requests are cancelled */
 
-/* Register before informer_start(). At most 8 handler sets and 8 indexes. -E2BIG beyond, -EEXIST for
+/* Register before informer_start(). At most 16 handler sets and 16 indexes. -E2BIG beyond, -EEXIST for
  * an index name used twice, -EBUSY once started. */
 int informer_add_handlers(informer_t *inf, const informer_handlers_t *h);
 int informer_add_index(informer_t *inf, const char *name, informer_index_fn fn, void *arg);
 int informer_start(informer_t *inf);
+
+/* Applies one watch event ({"type": ADDED|MODIFIED|DELETED|BOOKMARK, "object": ...}) as if the
+ * watch had delivered it: cache, indexes, handlers, resourceVersion. For tests and fakes (client-go's
+ * fake informers); an unstarted informer stays unstarted. ev is borrowed; the cache takes a reference
+ * to its object. ERROR events are ignored here. */
+void informer_apply_event(informer_t *inf, json_t *ev);
 
 /* True once the first list has been applied to the cache (and stays true across relists). */
 bool informer_has_synced(const informer_t *inf);

@@ -19,6 +19,7 @@
 #include "controllers/deploy_ctrl.h"
 #include "controllers/eps_ctrl.h"
 #include "controllers/gc_ctrl.h"
+#include "controllers/nodeipam.h"
 #include "controllers/nodelc_ctrl.h"
 #include "controllers/sched_ctrl.h"
 #include "core/log.h"
@@ -38,6 +39,7 @@ struct ctrl_manager {
 	sched_ctrl_t *sched;
 	gc_ctrl_t *gc;
 	nodelc_ctrl_t *nodelc;
+	nodeipam_ctrl_t *nodeipam;
 	informer_t *pods, *nodes; /* shared by the controllers below (client-go's shared informers) */
 	int node_grace_sec;
 	char identity[160];
@@ -55,6 +57,8 @@ static void controllers_stop(ctrl_manager_t *m)
 	m->gc = NULL;
 	nodelc_ctrl_free(m->nodelc);
 	m->nodelc = NULL;
+	nodeipam_ctrl_free(m->nodeipam);
+	m->nodeipam = NULL;
 	informer_free(m->pods); /* after every controller that registered on them */
 	m->pods = NULL;
 	informer_free(m->nodes);
@@ -67,16 +71,16 @@ static void on_started_leading(void *arg)
 	int rc;
 
 	log_info("controller manager: %s is the leader; starting controllers", m->identity);
-	rc = eps_ctrl_new(m->c, &m->eps);
-	if (rc < 0) {
-		m->eps = NULL;
-		log_err("controller manager: endpointslice controller: %s", strerror(-rc));
-	}
 	/* one pod cache and one node cache for the controllers below: each informer holds a full copy */
 	if (informer_new(m->c, "/api/v1/pods", NULL, &m->pods) < 0 ||
 	    informer_new(m->c, "/api/v1/nodes", NULL, &m->nodes) < 0) {
 		log_err("controller manager: shared informers: out of memory");
 		return;
+	}
+	rc = eps_ctrl_new(m->c, m->pods, &m->eps);
+	if (rc < 0) {
+		m->eps = NULL;
+		log_err("controller manager: endpointslice controller: %s", strerror(-rc));
 	}
 	rc = deploy_ctrl_new(m->c, m->pods, &m->deploy);
 	if (rc < 0) {
@@ -98,6 +102,12 @@ static void on_started_leading(void *arg)
 	if (rc < 0) {
 		m->nodelc = NULL;
 		log_err("controller manager: node lifecycle controller: %s", strerror(-rc));
+	}
+	/* each Node gets a /24 of the cluster CIDR as spec.podCIDR */
+	rc = nodeipam_ctrl_new(m->c, NULL /* NODEIPAM_CLUSTER_CIDR_DEFAULT */, m->nodes, &m->nodeipam);
+	if (rc < 0) {
+		m->nodeipam = NULL;
+		log_err("controller manager: node IPAM controller: %s", strerror(-rc));
 	}
 	informer_start(m->pods);
 	informer_start(m->nodes);

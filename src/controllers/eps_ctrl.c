@@ -7,6 +7,12 @@
  * revision, so we remember the highest revision we wrote per Service and the slices we deleted, and
  * postpone a sync until the informers have reached that revision and stopped holding those slices.
  *
+ * Finding work without scans (the Pod informer is the controller manager's shared one): Pods are
+ * indexed by label pair "ns/key=value" and Services by selector pair, so a Pod event looks up only
+ * the Services whose selector pairs it carries (counting hits per Service: all pairs hit, it
+ * matches), and a Service sync reads only the Pods carrying its rarest selector pair. A Service
+ * selector is a plain map (SelectorFromValidatedSet), so pair equality is the whole match.
+ *
  * No garbage collector yet: slices carry an ownerReference to their Service, but when a Service is
  * gone this controller deletes its managed slices (and its Endpoints) itself, as upstream's
  * endpoints controller does for Endpoints. */
@@ -22,12 +28,15 @@
 #include "client/workqueue.h"
 #include "controllers/eps_reconcile.h"
 #include "core/log.h"
-#include "lib/selector.h"
 
 #define EPS_PARALLEL 5
 #define EPS_SLICES_PATH "/apis/discovery.k8s.io/v1/endpointslices"
 #define EPS_STALE_RETRY_MS 50
 #define EPS_WAIT_SYNC_MS 100
+#define EPS_IDX_POD_LABEL "eps-label"   /* on the shared Pod informer: "ns/key=value" per label */
+#define EPS_IDX_SVC_SELECTOR "eps-sel"  /* on our Service informer: "ns/key=value" per selector pair */
+/* ns (63) + key (253 prefix + 63 name) + value (63) as the API server validates them, with room */
+#define EPS_PAIR_MAX 1024
 
 typedef struct eps_sync eps_sync_t;
 
@@ -51,9 +60,11 @@ struct eps_sync {
 
 struct eps_ctrl {
 	kclient_t *c;
-	informer_t *svcs, *pods, *slices, *eps;
+	informer_t *svcs, *slices, *eps;
+	informer_t *pods; /* the controller manager's shared Pod informer, borrowed */
 	workqueue_t *q;
-	json_t *tracker;  /* service key -> {"slices_rv": n, "ep_rv": n, "deleted": {name: true}} */
+	json_t *tracker;  /* service key -> {"slices_rv": n, "ep_rv": n, "deleted": {name: true}, "waiting": true
+			   * once a sync was postponed for it} */
 	json_t *triggers; /* service key -> trigger time of the first change not yet synced */
 	eps_sync_t *syncs;
 	unsigned long nsyncs;
@@ -113,25 +124,117 @@ static void svc_updated(informer_t *inf, const json_t *old, const json_t *obj, v
 	svc_changed(inf, obj, arg);
 }
 
-/* Every Service in the pod's namespace whose selector matches the pod's labels. */
+/* "ns/key=value" into buf; false when it does not fit (never for validated objects). */
+static bool pair_key(char *buf, size_t len, const char *ns, const char *k, const char *v)
+{
+	int n = snprintf(buf, len, "%s/%s=%s", ns ? ns : "", k, v);
+	return n >= 0 && (size_t)n < len;
+}
+
+static void index_pairs(const json_t *obj, const json_t *map, json_t *ret_values)
+{
+	const char *ns = meta(obj, "namespace"), *k;
+	const json_t *v;
+	char pair[EPS_PAIR_MAX];
+
+	json_object_foreach((json_t *)map, k, v) {
+		const char *s = json_string_value(v);
+		if (s && pair_key(pair, sizeof(pair), ns, k, s))
+			json_array_append_new(ret_values, json_string(pair));
+	}
+}
+
+void eps_index_pod_labels(const json_t *pod, json_t *ret_values, void *arg)
+{
+	index_pairs(pod, json_object_get(json_object_get(pod, "metadata"), "labels"), ret_values);
+}
+
+void eps_index_service_selector(const json_t *svc, json_t *ret_values, void *arg)
+{
+	if (eps_service_has_selector(svc))
+		index_pairs(svc, json_object_get(json_object_get(svc, "spec"), "selector"), ret_values);
+}
+
+bool eps_selector_matches(const json_t *selector, const json_t *labels)
+{
+	const char *k;
+	const json_t *v;
+
+	if (!json_is_object(selector) || json_object_size(selector) == 0)
+		return false;
+	json_object_foreach((json_t *)selector, k, v) {
+		const char *want = json_string_value(v), *have = json_string_value(json_object_get(labels, k));
+		if (!want || !have || strcmp(want, have) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Calls fn for every Service whose selector the pod's labels satisfy: the Services indexed under one
+ * of the pod's label pairs, counting the pairs that hit; a Service hit by all of its pairs matches. */
+static int services_of_pod(const informer_t *svcs, const json_t *pod, void (*fn)(const char *key, void *arg),
+			   void *arg)
+{
+	const char *ns = meta(pod, "namespace"), *lk, *sk;
+	const json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels"), *lv, *t;
+	json_t *hits = NULL; /* service key -> pairs hit so far, for selectors of more than one pair */
+	char pair[EPS_PAIR_MAX];
+
+	json_object_foreach((json_t *)labels, lk, lv) {
+		const json_t *keys;
+		if (!json_is_string(lv) || !pair_key(pair, sizeof(pair), ns, lk, json_string_value(lv)))
+			continue;
+		keys = informer_index_keys(svcs, EPS_IDX_SVC_SELECTOR, pair);
+		json_object_foreach((json_t *)keys, sk, t) {
+			const json_t *svc = informer_get(svcs, sk);
+			size_t need = json_object_size(json_object_get(json_object_get(svc, "spec"), "selector"));
+			json_int_t n;
+			if (need <= 1) {
+				fn(sk, arg);
+				continue;
+			}
+			if (!hits && !(hits = json_object()))
+				return -ENOMEM;
+			n = json_integer_value(json_object_get(hits, sk)) + 1;
+			if ((size_t)n == need)
+				fn(sk, arg);
+			else
+				json_object_set_new(hits, sk, json_integer(n));
+		}
+	}
+	json_decref(hits);
+	return 0;
+}
+
+static void enqueue_changed(const char *key, void *arg)
+{
+	enqueue(arg, key, true);
+}
+
 static void enqueue_services_of(eps_ctrl_t *e, const json_t *pod)
 {
-	const char *ns = meta(pod, "namespace");
-	const json_t *keys = informer_index_keys(e->svcs, "ns", ns ? ns : ""), *v;
-	const json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels");
-	const char *k;
+	services_of_pod(e->svcs, pod, enqueue_changed, e);
+}
 
-	json_object_foreach((json_t *)keys, k, v) {
-		const json_t *svc = informer_get(e->svcs, k);
-		selector_t *sel = NULL;
-		if (!svc || !eps_service_has_selector(svc))
-			continue;
-		if (label_selector_from_map(json_object_get(json_object_get(svc, "spec"), "selector"), &sel) < 0)
-			continue;
-		if (label_selector_match(sel, labels))
-			enqueue(e, k, true);
-		selector_free(sel);
-	}
+static void add_key(const char *key, void *arg)
+{
+	json_object_set_new(arg, key, json_true());
+}
+
+int eps_services_of_pod(const informer_t *svcs, const json_t *pod, json_t *ret_keys)
+{
+	return services_of_pod(svcs, pod, add_key, ret_keys);
+}
+
+int eps_add_indexes(informer_t *svcs, informer_t *pods)
+{
+	int rc = 0;
+
+	if (svcs)
+		rc = informer_add_index(svcs, EPS_IDX_SVC_SELECTOR, eps_index_service_selector, NULL);
+	if (rc >= 0 && pods)
+		rc = informer_add_index(pods, EPS_IDX_POD_LABEL, eps_index_pod_labels, NULL);
+	return rc;
 }
 
 static void pod_added(informer_t *inf, const json_t *obj, void *arg)
@@ -182,6 +285,23 @@ static void ep_deleted(informer_t *inf, const json_t *obj, void *arg)
 	if (key)
 		enqueue(arg, key, false);
 	free(key);
+}
+
+/* Our own Endpoints write arriving: a sync postponed until the cache holds it can go now rather
+ * than at its retry timer (slice events enqueue the Service anyway). */
+static void ep_written(informer_t *inf, const json_t *obj, void *arg)
+{
+	eps_ctrl_t *e = arg;
+	char *key = informer_key_of(obj);
+
+	if (key && json_is_true(json_object_get(json_object_get(e->tracker, key), "waiting")))
+		enqueue(e, key, false);
+	free(key);
+}
+
+static void ep_written_update(informer_t *inf, const json_t *old, const json_t *obj, void *arg)
+{
+	ep_written(inf, obj, arg);
 }
 
 static void index_slice_service(const json_t *obj, json_t *ret_values, void *arg)
@@ -313,7 +433,7 @@ static bool cache_fresh(eps_ctrl_t *e, const char *key)
 		return true;
 	if (rv_num(informer_resource_version(e->slices)) < json_integer_value(json_object_get(t, "slices_rv")) ||
 	    rv_num(informer_resource_version(e->eps)) < json_integer_value(json_object_get(t, "ep_rv")))
-		return false;
+		goto stale;
 	json_object_foreach(json_object_get(t, "deleted"), name, v) {
 		char *skey;
 		bool present;
@@ -322,30 +442,45 @@ static bool cache_fresh(eps_ctrl_t *e, const char *key)
 		present = informer_get(e->slices, skey) != NULL;
 		free(skey);
 		if (present)
-			return false;
+			goto stale;
 	}
 	json_object_del(e->tracker, key);
 	return true;
+stale:
+	json_object_set_new(t, "waiting", json_true());
+	return false;
 }
 
-static json_t *service_pods(eps_ctrl_t *e, const json_t *svc)
+/* The Pods svc selects: those carrying its rarest selector pair, then the full match. */
+json_t *eps_pods_of_service(const informer_t *pods, const json_t *svc)
 {
-	const char *ns = meta(svc, "namespace");
-	const json_t *keys = informer_index_keys(e->pods, "ns", ns ? ns : ""), *v;
+	const char *ns = meta(svc, "namespace"), *k;
+	const json_t *sel = json_object_get(json_object_get(svc, "spec"), "selector"), *v, *best = NULL;
+	size_t best_n = (size_t)-1;
 	json_t *out = json_array();
-	selector_t *sel = NULL;
-	const char *k;
+	char pair[EPS_PAIR_MAX];
 
 	if (!out)
 		return NULL;
-	if (label_selector_from_map(json_object_get(json_object_get(svc, "spec"), "selector"), &sel) < 0)
-		return out;
-	json_object_foreach((json_t *)keys, k, v) {
-		const json_t *pod = informer_get(e->pods, k);
-		if (pod && label_selector_match(sel, json_object_get(json_object_get(pod, "metadata"), "labels")))
+	json_object_foreach((json_t *)sel, k, v) {
+		const json_t *keys;
+		size_t n;
+		if (!json_is_string(v) || !pair_key(pair, sizeof(pair), ns, k, json_string_value(v)))
+			return out; /* cannot match anything (the API server validates selectors) */
+		keys = informer_index_keys(pods, EPS_IDX_POD_LABEL, pair);
+		n = json_object_size(keys);
+		if (n == 0)
+			return out;
+		if (n < best_n) {
+			best = keys;
+			best_n = n;
+		}
+	}
+	json_object_foreach((json_t *)best, k, v) {
+		const json_t *pod = informer_get(pods, k);
+		if (pod && eps_selector_matches(sel, json_object_get(json_object_get(pod, "metadata"), "labels")))
 			json_array_append(out, (json_t *)pod);
 	}
-	selector_free(sel);
 	return out;
 }
 
@@ -427,7 +562,7 @@ static void sync_service(workqueue_t *q, const char *key, void *arg)
 		}
 	} else if (eps_service_has_selector(svc)) {
 		const char *trig = json_string_value(json_object_get(e->triggers, key));
-		pods = service_pods(e, svc);
+		pods = eps_pods_of_service(e->pods, svc);
 		if (!pods || eps_reconcile(svc, pods, slices, trig, 0, &plan) < 0)
 			goto fail;
 		snprintf(path, sizeof(path), "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", ns);
@@ -493,18 +628,19 @@ unsigned long eps_ctrl_syncs(const eps_ctrl_t *e)
 	return e->nsyncs;
 }
 
-int eps_ctrl_new(kclient_t *c, eps_ctrl_t **ret)
+int eps_ctrl_new(kclient_t *c, informer_t *pods, eps_ctrl_t **ret)
 {
 	eps_ctrl_t *e = calloc(1, sizeof(*e));
 	informer_handlers_t hs = { svc_changed, svc_updated, svc_changed, NULL };
 	informer_handlers_t hp = { pod_added, pod_updated, pod_added, NULL };
 	informer_handlers_t hsl = { slice_changed, slice_updated, slice_changed, NULL };
-	informer_handlers_t he = { NULL, NULL, ep_deleted, NULL };
+	informer_handlers_t he = { ep_written, ep_written_update, ep_deleted, NULL };
 	int rc = -ENOMEM;
 
 	if (!e)
 		return -ENOMEM;
 	e->c = c;
+	e->pods = pods;
 	e->tracker = json_object();
 	e->triggers = json_object();
 	if (!e->tracker || !e->triggers)
@@ -512,18 +648,18 @@ int eps_ctrl_new(kclient_t *c, eps_ctrl_t **ret)
 	hs.arg = hp.arg = hsl.arg = he.arg = e;
 	if ((rc = workqueue_new(kclient_base(c), EPS_PARALLEL, sync_service, e, &e->q)) < 0 ||
 	    (rc = informer_new(c, "/api/v1/services", NULL, &e->svcs)) < 0 ||
-	    (rc = informer_new(c, "/api/v1/pods", NULL, &e->pods)) < 0 ||
 	    (rc = informer_new(c, EPS_SLICES_PATH, EPS_LABEL_MANAGED_BY "=" EPS_CONTROLLER_NAME, &e->slices)) < 0 ||
 	    (rc = informer_new(c, "/api/v1/endpoints", NULL, &e->eps)) < 0)
 		goto fail;
-	if ((rc = informer_add_index(e->svcs, "ns", informer_index_namespace, NULL)) < 0 ||
-	    (rc = informer_add_index(e->pods, "ns", informer_index_namespace, NULL)) < 0 ||
+	/* the shared Pod informer last: a failure before its handler is added leaves nothing of ours on
+	 * it but the (stateless) index */
+	if ((rc = eps_add_indexes(e->svcs, NULL)) < 0 ||
 	    (rc = informer_add_index(e->slices, "svc", index_slice_service, NULL)) < 0 ||
-	    (rc = informer_add_handlers(e->svcs, &hs)) < 0 || (rc = informer_add_handlers(e->pods, &hp)) < 0 ||
-	    (rc = informer_add_handlers(e->slices, &hsl)) < 0 || (rc = informer_add_handlers(e->eps, &he)) < 0)
+	    (rc = informer_add_handlers(e->svcs, &hs)) < 0 || (rc = informer_add_handlers(e->slices, &hsl)) < 0 ||
+	    (rc = informer_add_handlers(e->eps, &he)) < 0 || (rc = eps_add_indexes(NULL, e->pods)) < 0 ||
+	    (rc = informer_add_handlers(e->pods, &hp)) < 0)
 		goto fail;
-	informer_start(e->svcs);
-	informer_start(e->pods);
+	informer_start(e->svcs); /* the Pod informer is started by its owner */
 	informer_start(e->slices);
 	informer_start(e->eps);
 	*ret = e;
@@ -542,8 +678,7 @@ void eps_ctrl_free(eps_ctrl_t *e)
 		workqueue_done(e->q, s->key, 0);
 		sync_free(s);
 	}
-	informer_free(e->svcs);
-	informer_free(e->pods);
+	informer_free(e->svcs); /* e->pods is borrowed */
 	informer_free(e->slices);
 	informer_free(e->eps);
 	workqueue_free(e->q);
