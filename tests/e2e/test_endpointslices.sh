@@ -4,7 +4,8 @@
 # the pods/status subresource. Checks: a Service over 5 ready Pods gets one managed slice with 5
 # endpoints and a matching v1 Endpoints (kubectl get ep, describe svc); a readiness flip updates the
 # same slice in place; a deleted Pod leaves; a named targetPort resolves per Pod; a Service without a
-# selector and its hand-made slice are left alone; the kubernetes Service lists this server on 6443;
+# selector and its hand-made slice are left alone; a headless Service names endpoints by hostname;
+# the kubernetes Service lists this server on 6443;
 # deleting a Service deletes its slices and Endpoints (done by the controller: no garbage collector yet).
 . "$(dirname "$0")/lib.sh"
 lab_init
@@ -104,6 +105,23 @@ expect_eq "named: one slice per resolved port; n3 lacks the port (no ports)" '["
 retry_until $T bash -c "KUBECONFIG=$KUBECONFIG nsenter --net=/run/netns/server $KUBECTL get ep named -o jsonpath='{.subsets[*].ports[*].port}' | grep -q 9090" || true
 expect_eq "named: Endpoints leave n3 out" "10.42.1.1:8080 10.42.1.2:9090" \
 	"$(k get ep named -o json | json '" ".join(sorted(a["ip"] + ":" + str(s["ports"][0]["port"]) for s in j["subsets"] for a in s["addresses"]))')"
+
+# ---- a headless Service with hostnames: spec.hostname + spec.subdomain name each endpoint --------------
+expect_ok "create headless service db" k create -f - <<<'{"apiVersion":"v1","kind":"Service","metadata":{"name":"db"},"spec":{"clusterIP":"None","selector":{"app":"db"},"ports":[{"name":"pg","port":5432}]}}'
+for i in 0 1; do
+	k create -f - >/dev/null <<<'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"db-'$i'","labels":{"app":"db"}},"spec":{"nodeName":"node-a","hostname":"db-'$i'","subdomain":"db","containers":[{"name":"c","image":"busybox","ports":[{"name":"pg","containerPort":5432}]}]}}'
+	pod_status "db-$i" "10.42.0.6$i" True
+done
+# a pod whose subdomain names another service keeps no hostname (upstream: hostname only when
+# spec.subdomain equals the Service's name)
+k create -f - >/dev/null <<<'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"db-x","labels":{"app":"db"}},"spec":{"nodeName":"node-a","hostname":"dbx","subdomain":"other","containers":[{"name":"c","image":"busybox","ports":[{"name":"pg","containerPort":5432}]}]}}'
+pod_status db-x 10.42.0.69 True
+HOSTS='sorted(e["targetRef"]["name"] + "=" + e.get("hostname", "-") for s in j["items"] for e in (s.get("endpoints") or []))'
+wait_eval $T db "$HOSTS" '["db-0=db-0", "db-1=db-1", "db-x=-"]' || true
+out=$(slices_json db)
+expect_eq "headless: hostnames from spec.hostname with the matching subdomain" '["db-0=db-0", "db-1=db-1", "db-x=-"]' "$(json "$HOSTS" <<<"$out")"
+expect_eq "headless: the slice carries the headless label" "" "$(json 'j["items"][0]["metadata"]["labels"].get("service.kubernetes.io/headless", "missing")' <<<"$out")"
+expect_eq "headless: port resolved" '[{"name": "pg", "port": 5432, "protocol": "TCP"}]' "$(json 'j["items"][0]["ports"]' <<<"$out")"
 
 # ---- a Service without a selector: its slices are the user's --------------------------------------
 expect_ok "create service manual" k create -f - <<<'{"apiVersion":"v1","kind":"Service","metadata":{"name":"manual"},"spec":{"ports":[{"port":80}]}}'
