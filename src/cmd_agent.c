@@ -71,19 +71,6 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
-static int parse_level(const char *s)
-{
-	if (strcmp(s, "error") == 0)
-		return LOG_ERR;
-	if (strcmp(s, "warn") == 0)
-		return LOG_WARN;
-	if (strcmp(s, "info") == 0)
-		return LOG_INFO;
-	if (strcmp(s, "debug") == 0)
-		return LOG_DEBUG;
-	return -1;
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	log_info("agent: signal %d: shutting down", (int)sig);
@@ -138,7 +125,7 @@ int cmd_agent(int argc, char **argv)
 			data_dir = optarg;
 			break;
 		case 'v':
-			rc = parse_level(optarg);
+			rc = log_level_parse(optarg);
 			if (rc < 0) {
 				fprintf(stderr, "portico agent: invalid --log-level '%s'\n", optarg);
 				return 2;

@@ -4,8 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/kinds.h"
+#include "agent/agent_sys.h"
 #include "api/objmeta.h"
 #include "cmd.h"
 #include "controllers/ctrl_manager.h"
@@ -42,33 +41,14 @@ static void usage(void)
 		"usage: portico server [options]\n"
 		"  --data-dir DIR                 state, PKI and kubeconfig (default /var/lib/portico)\n"
 		"  --listen ADDR:PORT             HTTPS listen address (default 0.0.0.0:6443)\n"
-		"  --node-ip IP                   this node's address (default: first non-loopback IPv4)\n"
+		"  --node-ip IP                   this node's address (default: the default route's interface\n"
+		"                                 address, else the first non-loopback IPv4)\n"
 		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
 		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
 		"  --disable-controllers          run the API server alone (no controller manager)\n"
 		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
-}
-
-/* The first non-loopback IPv4 address, as a default advertised address. */
-static char *guess_node_ip(void)
-{
-	struct ifaddrs *ifs, *i;
-	char buf[INET_ADDRSTRLEN];
-	char *out = NULL;
-
-	if (getifaddrs(&ifs) < 0)
-		return NULL;
-	for (i = ifs; i && !out; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
-		    !(i->ifa_flags & IFF_UP))
-			continue;
-		if (inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof(buf)))
-			out = strdup(buf);
-	}
-	freeifaddrs(ifs);
-	return out;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -271,18 +251,11 @@ int cmd_server(int argc, char **argv)
 			break;
 		}
 		case 'v':
-			if (strcmp(optarg, "error") == 0)
-				log_level = LOG_ERR;
-			else if (strcmp(optarg, "warn") == 0)
-				log_level = LOG_WARN;
-			else if (strcmp(optarg, "info") == 0)
-				log_level = LOG_INFO;
-			else if (strcmp(optarg, "debug") == 0)
-				log_level = LOG_DEBUG;
-			else {
+			if (log_level_parse(optarg) < 0) {
 				fprintf(stderr, "portico server: invalid --log-level '%s'\n", optarg);
 				return 2;
 			}
+			log_level = log_level_parse(optarg);
 			break;
 		case 'h':
 			usage();
@@ -299,8 +272,12 @@ int cmd_server(int argc, char **argv)
 	if (!listen_addr)
 		return 1;
 	opts.listen_addr = listen_addr;
-	if (!node_ip)
-		node_ip = guess_node_ip();
+	if (!node_ip) {
+		/* the default route's interface address, as the agent finds it */
+		char buf[64];
+		if (agent_sys_node_ip(buf, sizeof(buf)) == 0)
+			node_ip = strdup(buf);
+	}
 	/* The kubeconfig names the node's address (given or found), else where the server listens. */
 	char *url_host_copy = strdup(node_ip ? node_ip
 				     : strcmp(listen_addr, "0.0.0.0") == 0 || !*listen_addr ? "127.0.0.1" : listen_addr);

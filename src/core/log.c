@@ -1,10 +1,22 @@
 /* Logging to stderr with an RFC 3339 UTC timestamp and a level tag. */
 #include "core/log.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int log_level = LOG_INFO;
+
+int log_level_parse(const char *s)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i; /* the LOG_* values are the indexes */
+	return -EINVAL;
+}
 
 void log_msg(int level, const char *fmt, ...)
 {

@@ -7,6 +7,9 @@ enum { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 extern int log_level;
 
+/* "error", "warn", "info" or "debug" as a LOG_* level; -EINVAL for anything else. */
+int log_level_parse(const char *s);
+
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
