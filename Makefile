@@ -1,6 +1,6 @@
 # Portico: one binary, plain Makefile, libraries through pkg-config.
 # `make` builds build/portico; `make SANITIZE=address,undefined` builds the sanitized variant in build/san/.
-PKGS      := libevent libevent_openssl libevent_pthreads jansson sqlite3 openssl yaml-0.1 libmnl
+PKGS      := libevent libevent_openssl libevent_pthreads jansson sqlite3 openssl yaml-0.1 libmnl libnftnl libnetfilter_conntrack
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 BASEFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -DPORTICO_HAVE_LIBMNL -Isrc \
@@ -74,6 +74,7 @@ test: deps
 	@sh tests/run.sh
 
 bench: deps all
+	@sh scripts/deps.sh bench
 	@sh bench/run.sh
 
 clean:
