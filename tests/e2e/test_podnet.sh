@@ -131,6 +131,26 @@ NFT=$(on n1 nft list table ip portico-pods)
 expect_match "the masquerade rule" "$NFT" 'ip saddr 10\.42\.1\.0/24 ip daddr != 10\.42\.0\.0/16 ip daddr != 10\.43\.0\.0/16 counter packets [1-9][0-9]* bytes [0-9]+ masquerade'
 expect_contains "in a nat postrouting chain" "$NFT" "type nat hook postrouting priority srcnat"
 
+log "---- hairpin: a pod reaches itself through a DNAT on its node (a Service, as the proxy will do it)"
+inpod "$D1" "$UA" "$PY" "$WORK/tcp.py" serve 0.0.0.0 7004 &
+BG_PIDS="${BG_PIDS:-} $!"
+# The frame comes in on A's bridge port and, DNATed back to A in the bridge (bridge-nf-call-iptables),
+# must leave by that same port: only hairpin mode allows it. The source is masqueraded to the bridge
+# address so the reply comes back through the node, as kube-proxy does for hairpin traffic.
+on n1 nft -f - <<EOF
+table ip hairpin-test {
+	chain pre { type nat hook prerouting priority dstnat; ip daddr 10.43.0.99 tcp dport 80 dnat to $IPA:7004; }
+	chain post { type nat hook postrouting priority srcnat; ip saddr $IPA ip daddr $IPA masquerade; }
+}
+EOF
+expect_eq "pod A reaches itself through the node's DNAT" "10.42.1.1 hello" "$(ask_from "$D1" "$UA" 10.43.0.99 80)"
+ip -n n1 link set dev "$HA" type bridge_slave hairpin off
+expect_fail "not without hairpin (so the check above means something)" "" \
+	inpod "$D1" "$UA" timeout 5 "$PY" "$WORK/tcp.py" ask 10.43.0.99 80 hello
+ip -n n1 link set dev "$HA" type bridge_slave hairpin on
+expect_eq "with hairpin back on, it does again" "10.42.1.1 hello" "$(ask_from "$D1" "$UA" 10.43.0.99 80)"
+on n1 nft delete table ip hairpin-test
+
 log "---- restart: a new podnet_new on the same data dir adopts the sandboxes"
 rm -f "$WORK/go"
 inpod "$D1" "$UA" timeout 60 "$PY" "$WORK/tcp.py" long 192.0.2.50 7003 "$WORK/go" >"$WORK/long-ext.out" 2>&1 &
