@@ -185,6 +185,8 @@ static int nl_talk_full(nl_t *nl, struct nlmsghdr *nlh, bool dump, mnl_cb_t cb, 
 		return -errno;
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
 		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);

@@ -147,7 +147,8 @@ expect_eq "pod A reaches itself through the node's DNAT" "10.42.1.1 hello" "$(as
 ip -n n1 link set dev "$HA" type bridge_slave hairpin off
 expect_fail "not without hairpin (so the check above means something)" "" \
 	inpod "$D1" "$UA" timeout 5 "$PY" "$WORK/tcp.py" ask 10.43.0.99 80 hello
-ip -n n1 link set dev "$HA" type bridge_slave hairpin on
+expect_ok "create of the existing sandbox puts hairpin back" pn1 create "$UA"
+expect_contains "hairpin is on again" "$(ip -n n1 -d link show "$HA")" "hairpin on"
 expect_eq "with hairpin back on, it does again" "10.42.1.1 hello" "$(ask_from "$D1" "$UA" 10.43.0.99 80)"
 on n1 nft delete table ip hairpin-test
 
@@ -161,9 +162,13 @@ BG_PIDS="${BG_PIDS:-} $LONG1 $LONG2"
 retry_until 10 grep -q before "$WORK/long-ext.out" || true
 retry_until 10 grep -q before "$WORK/long-pod.out" || true
 MAC_BEFORE=$(ip -n n1 -o link show portico0 | grep -o 'link/ether [^ ]*')
+IFX_BEFORE=$(ip -n n1 -o link show "$HA" | cut -d: -f1)
+NS_BEFORE=$(inpod "$D1" "$UA" readlink /proc/self/ns/net)
 expect_ok "init again (bridge, sysctls, masquerade table replaced)" pn1 init
 expect_ok "create of an existing sandbox is idempotent" pn1 create "$UA"
 expect_eq "same address after the restart" "$IPA" "$(field "$OUT" "$UA" ip)"
+expect_eq "the same host veth (not recreated)" "$IFX_BEFORE" "$(ip -n n1 -o link show "$HA" | cut -d: -f1)"
+expect_eq "the same namespace (not recreated)" "$NS_BEFORE" "$(inpod "$D1" "$UA" readlink /proc/self/ns/net)"
 expect_ok "get after the restart" pn1 get "$UB"
 expect_eq "get gives B's address" "$IPB" "$(field "$OUT" "$UB" ip)"
 expect_eq "list after the restart" "$(printf '%s\n%s' "$UA" "$UB")" "$(pn1 list)"
