@@ -171,7 +171,7 @@ expect_eq "the same host veth (not recreated)" "$IFX_BEFORE" "$(ip -n n1 -o link
 expect_eq "the same namespace (not recreated)" "$NS_BEFORE" "$(inpod "$D1" "$UA" readlink /proc/self/ns/net)"
 expect_ok "get after the restart" pn1 get "$UB"
 expect_eq "get gives B's address" "$IPB" "$(field "$OUT" "$UB" ip)"
-expect_eq "list after the restart" "$(printf '%s\n%s' "$UA" "$UB")" "$(pn1 list)"
+expect_eq "list after the restart" "$(printf '%s\n%s' "$UA" "$UB")" "$(pn1 list | sort)"
 expect_eq "the bridge kept its address (pods' ARP caches stay right)" "$MAC_BEFORE" "$(ip -n n1 -o link show portico0 | grep -o 'link/ether [^ ]*')"
 expect_eq "the masquerade table has one rule" "1" "$(on n1 nft list table ip portico-pods | grep -c masquerade)"
 touch "$WORK/go"
