@@ -423,7 +423,7 @@ int podnet_set_routes(podnet_t *p, const podnet_route_t *routes, size_t n)
 			rc = -EINVAL;
 			break;
 		}
-		if (c.net == p->pod.net && c.len == p->pod.len)
+		if ((c.net == p->pod.net && c.len == p->pod.len) || (p->node_ip && via.s_addr == p->node_ip))
 			continue; /* our own podCIDR is on the bridge */
 		for (size_t j = 0; j < nw; j++)
 			if (want[j].dst == c.net && want[j].dst_len == c.len && want[j].gw != via.s_addr)
