@@ -509,6 +509,23 @@ static void netns_dir_sweep(podnet_t *p)
 	closedir(d);
 }
 
+typedef struct stale_addrs {
+	uint32_t keep;
+	int keep_len;
+	uint32_t addr[8];
+	int len[8];
+	int n;
+} stale_addrs_t;
+
+static void collect_stale(uint32_t addr, int prefix, void *arg)
+{
+	stale_addrs_t *s = arg;
+	if ((addr != s->keep || prefix != s->keep_len) && s->n < 8) {
+		s->addr[s->n] = addr;
+		s->len[s->n++] = prefix;
+	}
+}
+
 static int bridge_setup(podnet_t *p)
 {
 	nl_t *nl;
@@ -537,6 +554,14 @@ static int bridge_setup(podnet_t *p)
 		goto out;
 	}
 	p->bridge_ifindex = info.ifindex;
+	/* A gateway of an older podCIDR (the node was registered anew) would keep a connected route
+	 * that shadows the host-gw route to whichever node holds that CIDR now. */
+	stale_addrs_t stale = { .keep = p->gateway, .keep_len = p->pod.len };
+	if ((rc = nl_addr_dump(nl, info.ifindex, collect_stale, &stale)) < 0)
+		goto out;
+	for (int i = 0; i < stale.n; i++)
+		if ((rc = nl_addr_del(nl, info.ifindex, stale.addr[i], stale.len[i])) < 0 && rc != -EADDRNOTAVAIL)
+			goto out;
 	if ((rc = nl_addr_add(nl, info.ifindex, p->gateway, p->pod.len)) < 0 && rc != -EEXIST)
 		goto out;
 	rc = nl_link_set_up(nl, info.ifindex, true);

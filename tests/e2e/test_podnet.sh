@@ -236,3 +236,11 @@ expect_ok "delete them" pn1 delete "${MANY[@]}"
 expect_eq "A is all that is left" "$UA" "$(pn1 list)"
 expect_eq "one bridge port left" "1" "$(ip -n n1 -o link show master portico0 | wc -l)"
 expect_eq "one netns mount left" "1" "$(grep -c "$D1/netns/" /proc/self/mountinfo)"
+
+log "---- a node registered anew with another podCIDR on the same data dir"
+expect_ok "n2 starts with 10.42.3.0/24" on n2 "$PORTICO" podnet --data-dir "$D2" --pod-cidr 10.42.3.0/24 init
+expect_contains "the old record is ignored with a warning" "$OUT" "ipam: ignoring $D2/ipam/$IPC: not an address this node hands out"
+expect_eq "the bridge holds only the new gateway" "10.42.3.1/24" "$(ip -n n2 -o -4 addr show dev portico0 | awk '{print $4}')"
+expect_eq "the old pod's sandbox was removed with a warning" "" "$(ls "$D2/netns")"
+expect_contains "which was logged" "$OUT" "removed the sandbox of $UC"
+expect_eq "the masquerade rule follows the new podCIDR" "1" "$(on n2 nft list table ip portico-pods | grep -c 'ip saddr 10.42.3.0/24')"
