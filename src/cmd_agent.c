@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "agent/agent.h"
+#include "agent/announce.h"
 #include "agent/agent_sys.h"
 #include "client/kclient.h"
 #include "cmd.h"
@@ -101,6 +102,8 @@ int cmd_agent(int argc, char **argv)
 	struct event *sig_term = NULL, *sig_int = NULL;
 	kclient_t *c = NULL;
 	agent_t *a = NULL;
+	announce_t *an = NULL;
+	announce_config_t anc = { 0 };
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -217,6 +220,14 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: %s", strerror(-rc));
 		goto out;
 	}
+	/* the layer-2 announcer of load-balancer addresses (provider pool) */
+	anc.node_name = node_name;
+	anc.node_ip = node_ip;
+	rc = announce_start(base, c, &anc, &an);
+	if (rc < 0) {
+		log_err("agent: load-balancer announcer: %s", strerror(-rc));
+		goto out;
+	}
 	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
 	sig_int = evsignal_new(base, SIGINT, on_signal, base);
 	if (!sig_term || !sig_int)
@@ -227,6 +238,7 @@ int cmd_agent(int argc, char **argv)
 	event_base_dispatch(base);
 	ret = 0;
 out:
+	announce_free(an);
 	agent_free(a);
 	kclient_free(c);
 	if (sig_term)

@@ -1,0 +1,186 @@
+#!/bin/bash
+# The layer-2 announcer (provider pool): three agents on the lab bridge and an outside client. For a
+# LoadBalancer Service with an ingress address from 198.51.100.0/28 exactly one node answers ARP,
+# the one holding the Lease kube-system/portico-lb.<ns>.<name>, and a nodeAssigned event says so;
+# the exclusion label moves it; externalTrafficPolicy Local keeps it on nodes with a ready endpoint;
+# `kill -9` of the announcing agent moves it to another node, which sends gratuitous ARP, and the
+# client's traffic follows: the failover time (kill -> the client's requests answered by the new
+# node) is measured and must stay under 2 s. The proxy is not involved: each node gets a test-only
+# DNAT of the pool to a little HTTP server that names the node (the address is never on a link, so
+# only the announcer's ARP answers bring traffic there).
+. "$(dirname "$0")/lib.sh"
+lab_init
+lab_node srv 192.0.2.10
+lab_node n1 192.0.2.11
+lab_node n2 192.0.2.12
+lab_node n3 192.0.2.13
+lab_node client 192.0.2.100
+ip -n client route add 198.51.100.0/24 dev eth0 # on-link: the client ARPs for pool addresses
+
+SARGS=()
+if "$PORTICO" server --help 2>&1 | grep -q -- --disable-agent; then SARGS+=(--disable-agent); fi
+server_start srv "${SARGS[@]}"
+T=30
+ARPPY=$E2E_DIR/lb_arp.py
+declare -A AGENT_PID=() MAC=() NODE_OF=()
+
+agent_start() {
+	local node=$1 logf
+	logf=$WORK/agent-$node.$(date +%s%N).log
+	SERVER_LOGS+=("$logf")
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		nsenter --net="/run/netns/$node" "$PORTICO" agent --server "https://192.0.2.10:6443" \
+		--token-file "$SERVER_DATA/node-token" --ca-file "$WORK/ca.crt" --node-name "$node" \
+		--node-ip "${NODE_IP[$node]}" --data-dir "$WORK/agent-$node" --log-level debug >"$logf" 2>&1 &
+	AGENT_PID[$node]=$!
+	BG_PIDS="${BG_PIDS:-} $!"
+}
+
+is_ready() { [ "$(k get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+
+for n in n1 n2 n3; do
+	MAC[$n]=$(ip -n "$n" -br link show eth0 | awk '{ print $3 }')
+	NODE_OF[${MAC[$n]}]=$n
+	# test-only data path: the pool's port 80 to this node's HTTP server, which names the node
+	mkdir -p "$WORK/www-$n"
+	echo "$n" >"$WORK/www-$n/node"
+	on "$n" nft -f - <<-NFT
+		table ip lbtest {
+			chain pre {
+				type nat hook prerouting priority -100;
+				ip daddr 198.51.100.0/28 tcp dport 80 dnat to ${NODE_IP[$n]}:8080
+			}
+		}
+	NFT
+	on "$n" "$PY" -m http.server 8080 --bind "${NODE_IP[$n]}" --directory "$WORK/www-$n" >/dev/null 2>&1 &
+	BG_PIDS="${BG_PIDS:-} $!"
+	agent_start "$n"
+done
+for n in n1 n2 n3; do retry_until $T is_ready "$n" || die "node $n not Ready"; done
+
+k create -n kube-system configmap portico-lb --from-literal=provider=pool --from-literal=pools=198.51.100.0/28 >/dev/null
+
+# lb_svc NAME IP [POLICY]: a LoadBalancer Service without selector whose ingress is IP. The status
+# is written by hand (the lb controller, when present, gets the same address through the annotation).
+lb_svc() {
+	k apply -f - >/dev/null <<-YAML
+		apiVersion: v1
+		kind: Service
+		metadata:
+		  name: $1
+		  annotations: {portico.io/load-balancer-ips: "$2"}
+		spec:
+		  type: LoadBalancer
+		  externalTrafficPolicy: ${3:-Cluster}
+		  ports: [{port: 80, targetPort: 8080}]
+	YAML
+	k patch svc "$1" --subresource=status --type=merge \
+		-p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$2\"}]}}}" >/dev/null
+}
+
+holder() { k get lease -n kube-system "portico-lb.default.$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+has_holder() { [ -n "$(holder "$1")" ]; }
+holder_not() { local h; h=$(holder "$1"); [ -n "$h" ] && [ "$h" != "$2" ]; }
+holder_is() { [ "$(holder "$1")" = "$2" ]; }
+# answers IP: the nodes whose MAC answered an ARP request for IP within 1 s, sorted
+answers() {
+	local m out=()
+	for m in $(on client "$PY" "$ARPPY" ask eth0 192.0.2.100 "$1" 1); do out+=("${NODE_OF[$m]:-$m}"); done
+	echo "${out[*]:-none}"
+}
+answers_are() { [ "$(answers "$1")" = "$2" ]; }
+
+# ---- one announcer per address -------------------------------------------------------------------
+lb_svc web 198.51.100.1
+retry_until $T has_holder web || die "no node took the lease for web"
+H1=$(holder web)
+log "web: lease holder $H1"
+retry_until 5 answers_are 198.51.100.1 "$H1" || true
+expect_eq "exactly the lease holder answers ARP for 198.51.100.1" "$H1" "$(answers 198.51.100.1)"
+expect_eq "nobody answers for an address no Service has" none "$(answers 198.51.100.9)"
+EV=$(k get events --field-selector involvedObject.name=web -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')
+expect_contains "nodeAssigned event on the Service" "$EV" "nodeAssigned: announcing from node \"$H1\" with protocol \"layer2\""
+expect_eq "lease: 1 s, labelled" "1 true" \
+	"$(k get lease -n kube-system portico-lb.default.web -o jsonpath='{.spec.leaseDurationSeconds} {.metadata.labels.portico\.io/lb-announcer}')"
+expect_eq "the client's traffic reaches the announcing node" "$H1" \
+	"$(on client curl -s --max-time 3 http://198.51.100.1/node)"
+
+# ---- exclusion label -----------------------------------------------------------------------------
+k label node "$H1" node.kubernetes.io/exclude-from-external-load-balancers=true >/dev/null
+retry_until 10 holder_not web "$H1" || true
+H2=$(holder web)
+expect_match "an excluded node gives the address up (holder now $H2)" "$H2" '^n[123]$'
+[ "$H2" != "$H1" ] || _fail "holder still $H1 after the exclusion label"
+retry_until 5 answers_are 198.51.100.1 "$H2" || true
+expect_eq "only the new holder answers ARP" "$H2" "$(answers 198.51.100.1)"
+k label node "$H1" node.kubernetes.io/exclude-from-external-load-balancers- >/dev/null
+
+# ---- externalTrafficPolicy Local -----------------------------------------------------------------
+slice() {
+	k apply -f - >/dev/null <<-YAML
+		apiVersion: discovery.k8s.io/v1
+		kind: EndpointSlice
+		metadata:
+		  name: local-manual
+		  labels: {kubernetes.io/service-name: local}
+		addressType: IPv4
+		ports: [{name: "", port: 8080, protocol: TCP}]
+		endpoints:
+		- {addresses: ["10.42.9.1"], nodeName: $1, conditions: {ready: true}}
+		- {addresses: ["10.42.9.2"], nodeName: $2, conditions: {ready: false}}
+	YAML
+}
+slice n3 n1
+lb_svc local 198.51.100.2 Local
+retry_until $T holder_is local n3 || true
+expect_eq "Local: the only node with a ready endpoint holds the lease" n3 "$(holder local)"
+retry_until 5 answers_are 198.51.100.2 n3 || true
+expect_eq "Local: it alone answers ARP" n3 "$(answers 198.51.100.2)"
+slice n2 n3 # the endpoint moves to n2; n3's is not ready
+retry_until 10 holder_is local n2 || true
+expect_eq "Local: the lease follows the ready endpoint" n2 "$(holder local)"
+retry_until 5 answers_are 198.51.100.2 n2 || true
+expect_eq "Local: the new node alone answers ARP" n2 "$(answers 198.51.100.2)"
+
+# ---- failover: kill -9 of the announcing agent ---------------------------------------------------
+HOLD=$(holder web)
+on client "$PY" "$ARPPY" garp eth0 198.51.100.1 "$WORK/garp.log" &
+BG_PIDS="${BG_PIDS:-} $!"
+on client "$PY" "$ARPPY" http 198.51.100.1 80 /node "$WORK/http.log" &
+BG_PIDS="${BG_PIDS:-} $!"
+retry_until 10 grep -q " $HOLD\$" "$WORK/http.log" || die "client traffic does not reach $HOLD before the kill"
+sleep 1
+KILLED_AT=$(date +%s.%N)
+kill -KILL "${AGENT_PID[$HOLD]}"
+wait "${AGENT_PID[$HOLD]}" 2>/dev/null || true
+log "killed the agent of $HOLD at $KILLED_AT"
+new_served() { awk -v t="$KILLED_AT" -v old="$HOLD" '$1 > t && $2 != old && $2 != "-" { found = 1 } END { exit !found }' "$WORK/http.log"; }
+retry_until 15 new_served || true
+sleep 1
+NEW=$(holder web)
+log "http.log after the kill:"; awk -v t="$KILLED_AT" '$1 > t - 1' "$WORK/http.log" | sed 's/^/#   /'
+FIRST=$(awk -v t="$KILLED_AT" -v old="$HOLD" '$1 > t && $2 != old && $2 != "-" { print $1, $2; exit }' "$WORK/http.log")
+expect_match "after the kill another node takes the lease ($NEW)" "$NEW" '^n[123]$'
+[ "$NEW" != "$HOLD" ] || _fail "lease still held by the killed node $HOLD"
+expect_eq "the client's traffic moves to the new holder" "$NEW" "${FIRST#* }"
+FAILOVER=$(awk -v a="$KILLED_AT" -v b="${FIRST%% *}" 'BEGIN { if (b == "") print "inf"; else printf "%.3f", b - a }')
+log "FAILOVER: kill -9 of the announcing agent -> client traffic served by $NEW after $FAILOVER s"
+expect_eq "failover within 2 s (took $FAILOVER s)" yes "$(awk -v f="$FAILOVER" 'BEGIN { print (f != "inf" && f < 2.0) ? "yes" : "no" }')"
+GARP_T=$(awk -v t="$KILLED_AT" -v m="${MAC[$NEW]:-x}" '$1 > t && $2 == m { print $1; exit }' "$WORK/garp.log")
+expect_match "the new announcer sent gratuitous ARP" "$GARP_T" '^[0-9]'
+expect_match "gratuitous ARP repeated (>= 3 within 4 s)" \
+	"$(awk -v t="$KILLED_AT" -v m="${MAC[$NEW]:-x}" '$1 > t && $2 == m' "$WORK/garp.log" | wc -l)" '^([3-9]|[1-9][0-9]+)$'
+expect_eq "only the new holder answers ARP" "$NEW" "$(answers 198.51.100.1)"
+NEIGH=$(on client ip neigh show 198.51.100.1)
+expect_contains "the client's neighbour entry points at the new node" "$NEIGH" "${MAC[$NEW]:-x}"
+
+# ---- provider nodes: nothing announced -----------------------------------------------------------
+k create -n kube-system configmap portico-lb --from-literal=provider=nodes --dry-run=client -o yaml | k apply -f - >/dev/null 2>&1
+retry_until 5 answers_are 198.51.100.1 none || true
+expect_eq "provider nodes: nobody answers ARP" none "$(answers 198.51.100.1)"
+
+for n in n1 n2 n3; do
+	[ "$n" = "$HOLD" ] && continue
+	kill -TERM "${AGENT_PID[$n]}" 2>/dev/null || true
+	wait "${AGENT_PID[$n]}" 2>/dev/null || true
+done
