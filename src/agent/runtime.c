@@ -1007,7 +1007,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 		goto out;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY), e;
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
 		sigset_t none;
 
 		setpgid(0, 0);

@@ -536,7 +536,7 @@ static void ctr_start(sup_ctr_t *c)
 	}
 	if (pid == 0) {
 		sigset_t all;
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		int e;
 
 		setpgid(0, 0);
@@ -956,9 +956,12 @@ static void restore(sup_t *s)
 				if (!should_restart(s, code))
 					c->done = true;
 			} else if (json_is_object(json_object_get(st, "running"))) {
+				/* It died with its supervisor: an exit like any other for the restart policy. */
 				json_t *t = json_pack("{s:i,s:s}", "exitCode", 137, "reason", "Error");
 
 				set_state(c, json_pack("{s:o*}", "terminated", t));
+				if (!should_restart(s, 137))
+					c->done = true;
 			}
 		}
 	}
@@ -1003,7 +1006,10 @@ int runtime_supervise_main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Neither may reach a container. */
 	fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+	if (listen_fd >= 0)
+		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	if (read_file_at(s.dirfd, RT_SPEC, RT_MAX_SPEC, &text, &len) < 0 ||
 	    rt_spec_parse(text, len, &s.spec, err, sizeof(err)) < 0) {
 		log_err("supervise: %s/" RT_SPEC ": %s", s.dir, text ? err : "unreadable");

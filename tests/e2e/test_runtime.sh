@@ -178,6 +178,10 @@ expect_eq "adoption restarted nothing: same restartCount" "$RC_BEFORE" "$(field 
 expect_eq "adoption restarted nothing: same supervisor" "$SUP_BEFORE" "$(sup_pid uid-a)"
 expect_eq "list shows pod A running" "uid-a running" "$(rt list | grep uid-a)"
 
+expect_eq "a container has only stdin (/dev/null), stdout and stderr open" "0 1 2" \
+	"$(ls "/proc/$PID_BEFORE/fd" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "its stdin is /dev/null" /dev/null "$(readlink "/proc/$PID_BEFORE/fd/0")"
+
 # ---- killing one container (liveness): TERM, grace, KILL, restart -----------------------------------------
 rt wait-change uid-a 10 >"$WORK/change.out" 2>&1 &
 WC=$!
@@ -222,6 +226,24 @@ printf '# test map\nexample.com/team/no-such-image:*  @busybox\n' >"$D/image-map
 retry_until 15 eval '[ "$(field uid-b badimage "\"running\" in c[\"state\"] or \"terminated\" in c[\"state\"]")" = True ]' || true
 expect_eq "after the image map names it, the image resolves (busybox sh)" "portico:///bin/busybox" \
 	"$(field uid-b badimage 'c["imageID"]')"
+
+# ---- a supervisor that dies takes its containers along; the next run carries on its counts -------------
+SUP_A=$(sup_pid uid-a)
+MAIN_PID=$(ctr_pid uid-a main)
+MAIN_RC=$(field uid-a main 'c["restartCount"]')
+kill -9 "$SUP_A"
+gone() { ! kill -0 "$1" 2>/dev/null; }
+retry_until 5 gone "$MAIN_PID" || true
+expect_eq "main died with its supervisor" 1 "$(gone "$MAIN_PID" && echo 1)"
+expect_eq "shown as ContainerStatusUnknown" "ContainerStatusUnknown" "$(field uid-a main 'c["state"]["terminated"]["reason"]')"
+expect_eq "list shows pod A stopped" "uid-a stopped" "$(rt list | grep uid-a)"
+expect_ok "run again starts a new supervisor" rt run "$WORK/pod-a.json" --netns /run/netns/pod-a --ip 10.42.0.5
+retry_until 10 running main || true
+expect_eq "main restarted: restartCount carried on" $((MAIN_RC + 1)) "$(field uid-a main 'c["restartCount"]')"
+expect_eq "a new log file for the new run" "$D/pods/uid-a/logs/main/$((MAIN_RC + 1)).log" "$(rt log uid-a main)"
+retry_until 15 web_up || true
+cp "$D/pods/uid-a/supervisor.log" "$WORK/supervisor-a0.log"
+SERVER_LOGS+=("$WORK/supervisor-a0.log")
 
 # ---- stop: SIGTERM, the grace period, SIGKILL; then remove -------------------------------------------------
 MAIN_PID=$(ctr_pid uid-a main)
