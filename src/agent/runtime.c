@@ -943,6 +943,30 @@ static const char *env_get(char **envp, const char *name)
 	return NULL;
 }
 
+/* The parent pid of pid from /proc/<pid>/stat (after the last ')': the command may hold any bytes);
+ * -1 when unknown. */
+static long long proc_ppid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long long ppid = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %lld", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
 int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char *const argv[], int timeout_ms,
 		 runtime_exec_cb cb, void *arg)
 {
@@ -954,7 +978,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	json_t *status;
 	rt_exec_t *x = NULL;
 	bool busybox;
-	json_int_t cpid;
+	json_int_t cpid, spid;
 	struct timeval tv;
 	pid_t pid;
 	ssize_t cl;
@@ -964,11 +988,15 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	status = load_status(rt, pod_uid);
 	c = status_ctr(status, container);
 	cpid = json_integer_value(json_object_get(c, "pid"));
+	spid = json_integer_value(json_object_get(status, "supervisorPid"));
 	busybox = json_is_true(json_object_get(c, "busybox"));
 	json_decref(status);
 	if (!c || !lock_held(rt, pod_uid))
 		return -ENOENT;
 	if (cpid <= 0 || cpid > INT_MAX)
+		return -ESRCH;
+	/* A pid from a file is only trusted while it is still the live supervisor's child (no reuse). */
+	if (proc_ppid((pid_t)cpid) != spid)
 		return -ESRCH;
 	envp = read_environ((pid_t)cpid);
 	if (!envp)
