@@ -666,15 +666,6 @@ int runtime_container_kill(runtime_t *rt, const char *pod_uid, const char *conta
 	return pod_send(p, line);
 }
 
-static void stop_now(evutil_socket_t fd, short what, void *arg)
-{
-	rt_pod_t *p = arg;
-
-	(void)fd;
-	(void)what;
-	gone_check(-1, 0, p);
-}
-
 int runtime_pod_stop(runtime_t *rt, const char *pod_uid, int grace_sec, void (*done)(const char *pod_uid, void *arg),
 		     void *arg)
 {
@@ -699,8 +690,8 @@ int runtime_pod_stop(runtime_t *rt, const char *pod_uid, int grace_sec, void (*d
 		/* Already gone: done runs from the loop, never from inside this call. */
 		struct timeval tv = { 0, 0 };
 
-		evtimer_del(p->gone_timer);
-		return event_base_once(rt->base, -1, EV_TIMEOUT, stop_now, p, &tv) < 0 ? -ENOMEM : 0;
+		evtimer_add(p->gone_timer, &tv);
+		return 0;
 	}
 	snprintf(line, sizeof(line), "stop %d\n", grace_sec < 0 ? 0 : grace_sec);
 	rc = pod_send(p, line);
