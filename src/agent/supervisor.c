@@ -46,6 +46,7 @@
 typedef struct sup sup_t;
 
 typedef struct sup_stream {
+	struct sup_ctr *owner;
 	int fd;               /* read end of the container's stdout or stderr pipe; -1 when closed */
 	struct event *ev;
 	char buf[SUP_LOG_LINE_MAX];
@@ -312,25 +313,13 @@ static bool stream_read(sup_ctr_t *c, sup_stream_t *st)
 static void ctr_start(sup_ctr_t *c);
 static void maybe_exit(sup_t *s);
 
-static sup_ctr_t *stream_owner(sup_t *s, sup_stream_t *st)
-{
-	for (size_t i = 0; i < s->nctrs; i++)
-		if (st == &s->ctrs[i].out || st == &s->ctrs[i].err)
-			return &s->ctrs[i];
-	return NULL;
-}
-
-static sup_t *g_sup; /* the process's one supervisor, for the stream callbacks' owner lookup */
-
 static void on_stream_ready(evutil_socket_t fd, short what, void *arg)
 {
 	sup_stream_t *st = arg;
-	sup_ctr_t *c = stream_owner(g_sup, st);
+	sup_ctr_t *c = st->owner;
 
 	(void)fd;
 	(void)what;
-	if (!c)
-		return;
 	if (!stream_read(c, st))
 		stream_close(c, st);
 }
@@ -473,8 +462,8 @@ static void ctr_start(sup_ctr_t *c)
 	image_target_t target;
 	char err[512], msg[1024], *file = NULL, **argv = NULL, **envp = NULL;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
-	int rc, child_err = 0;
-	pid_t pid;
+	int rc;
+	pid_t pid, self;
 	ssize_t n;
 
 	if (s->stopping || c->pid > 0)
@@ -529,6 +518,7 @@ static void ctr_start(sup_ctr_t *c)
 		snprintf(msg, sizeof(msg), "failed to start container process: pipe: %s", strerror(errno));
 		goto start_error;
 	}
+	self = getpid();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(msg, sizeof(msg), "failed to start container process: fork: %s", strerror(errno));
@@ -541,6 +531,9 @@ static void ctr_start(sup_ctr_t *c)
 
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The supervisor died before the line above: nobody would ever signal us. */
+		if (getppid() != self)
+			_exit(128);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		for (int sig = 1; sig < NSIG; sig++)
@@ -597,7 +590,6 @@ static void ctr_start(sup_ctr_t *c)
 	if (n > 0) {
 		/* The process exits (128) and is reaped later; the state says why now. */
 		msg[n] = '\0';
-		child_err = 1;
 		c->started_at[0] = '\0';
 		set_terminated(c, 128, "StartError", msg);
 	} else {
@@ -605,7 +597,6 @@ static void ctr_start(sup_ctr_t *c)
 
 		set_state(c, json_pack("{s:o*}", "running", r));
 	}
-	(void)child_err;
 	log_info("supervise: %s: started pid %d (%s)", c->spec->name, (int)pid, file);
 	goto out;
 
@@ -1026,7 +1017,6 @@ int runtime_supervise_main(int argc, char **argv)
 	if (enter_pod(&s) < 0)
 		goto out;
 
-	g_sup = &s;
 	s.base = event_base_new();
 	s.nctrs = s.spec->nctrs;
 	s.ctrs = calloc(s.nctrs, sizeof(*s.ctrs));
@@ -1042,6 +1032,7 @@ int runtime_supervise_main(int argc, char **argv)
 		c->log_fd = c->out.fd = c->err.fd = -1;
 		c->out.name = "stdout";
 		c->err.name = "stderr";
+		c->out.owner = c->err.owner = c;
 		c->restart_timer = evtimer_new(s.base, restart_cb, c);
 		c->kill_timer = evtimer_new(s.base, kill_timer_cb, c);
 		set_waiting(c, "ContainerCreating", NULL);
