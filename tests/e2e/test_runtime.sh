@@ -248,6 +248,29 @@ retry_until 15 web_up || true
 cp "$D/pods/uid-a/supervisor.log" "$WORK/supervisor-a0.log"
 SERVER_LOGS+=("$WORK/supervisor-a0.log")
 
+# ---- pod C: OnFailure, and a line longer than 16 KiB (CRI partial lines) ----------------------------------
+cat >"$WORK/pod-c.json" <<'EOF'
+{"metadata":{"name":"onfail","namespace":"demo","uid":"uid-c"},
+ "spec":{"restartPolicy":"OnFailure",
+  "containers":[
+   {"name":"ok","image":"busybox","command":["sh","-c","head -c 20000 /dev/zero | tr '\\0' a; echo; echo done"]},
+   {"name":"bad","image":"busybox","command":["sh","-c","exit 2"]}
+  ]}}
+EOF
+expect_ok "runtime-test run starts pod C (no network namespace: the node's)" rt run "$WORK/pod-c.json"
+SERVER_LOGS+=("$D/pods/uid-c/supervisor.log")
+c_settled() { [ "$(field uid-c ok '"terminated" in c["state"]')" = True ] && [ "$(field uid-c bad 'c["restartCount"]')" -ge 1 ]; }
+retry_until 10 c_settled || true
+sleep 1
+expect_eq "OnFailure: exit 0 is Completed and not restarted" "0 Completed 0" \
+	"$(field uid-c ok 'str(c["state"]["terminated"]["exitCode"]) + " " + c["state"]["terminated"]["reason"] + " " + str(c["restartCount"])')"
+expect_eq "OnFailure: exit 2 is restarted" 1 "$(field uid-c bad 'c["restartCount"]')"
+OKLOG=$(rt log uid-c ok)
+expect_eq "a 20000-byte line: a 16 KiB partial line, then the rest" "P 16384
+F 3616
+F 4" "$(awk '{print $3, length($0) - length($1) - length($2) - length($3) - 3}' "$OKLOG")"
+expect_eq "stop pod C" "stopped uid-c" "$(rt stop uid-c 1 | cut -d' ' -f1-2)"
+
 # ---- stop: SIGTERM, the grace period, SIGKILL; then remove -------------------------------------------------
 MAIN_PID=$(ctr_pid uid-a main)
 SUP_A=$(sup_pid uid-a)
