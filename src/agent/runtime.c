@@ -547,6 +547,7 @@ static json_t *make_spec(runtime_t *rt, const runtime_pod_spec_t *ps, const char
 			json_object_set_new(o, "args", podfiles_expand_args(json_object_get(c, "args"), env));
 	}
 	json_object_set_new(out, "containers", ctrs);
+	json_object_set_new(out, "hostNetwork", json_boolean(json_is_true(json_object_get(spec, "hostNetwork"))));
 	return out;
 fail:
 	json_decref(ctrs);
@@ -600,18 +601,37 @@ int runtime_pod_run(runtime_t *rt, const runtime_pod_spec_t *ps)
 	free(text);
 	if (rc < 0)
 		return rc;
-	text = podfiles_resolv_conf(ns ? ns : "default", rt->dns, rt->domain);
-	snprintf(path, sizeof(path), "%s/" RT_RESOLV, dir);
-	rc = text ? write_file(path, text, 0644) : -ENOMEM;
-	free(text);
-	if (rc < 0)
-		return rc;
-	text = podfiles_hosts(ps->pod, ps->pod_ip ? ps->pod_ip : "", rt->domain);
-	snprintf(path, sizeof(path), "%s/" RT_HOSTS, dir);
-	rc = text ? write_file(path, text, 0644) : -ENOMEM;
-	free(text);
-	if (rc < 0)
-		return rc;
+	/* The kubelet's choices (pkg/kubelet/network/dns): ClusterFirst on the host network falls back to
+	 * the node's resolv.conf, as Default does; a host-network pod keeps the node's /etc/hosts. A file
+	 * not written is not bind-mounted. */
+	{
+		const json_t *pspec = json_object_get(ps->pod, "spec");
+		const char *policy = jstr(pspec, "dnsPolicy") ? jstr(pspec, "dnsPolicy") : "ClusterFirst";
+		bool host_net = json_is_true(json_object_get(pspec, "hostNetwork"));
+		bool cluster_dns = strcmp(policy, "ClusterFirstWithHostNet") == 0 ||
+				   (strcmp(policy, "ClusterFirst") == 0 && !host_net);
+
+		snprintf(path, sizeof(path), "%s/" RT_RESOLV, dir);
+		if (cluster_dns) {
+			text = podfiles_resolv_conf(ns ? ns : "default", rt->dns, rt->domain);
+			rc = text ? write_file(path, text, 0644) : -ENOMEM;
+			free(text);
+			if (rc < 0)
+				return rc;
+		} else {
+			unlink(path);
+		}
+		snprintf(path, sizeof(path), "%s/" RT_HOSTS, dir);
+		if (!host_net) {
+			text = podfiles_hosts(ps->pod, ps->pod_ip ? ps->pod_ip : "", rt->domain);
+			rc = text ? write_file(path, text, 0644) : -ENOMEM;
+			free(text);
+			if (rc < 0)
+				return rc;
+		} else {
+			unlink(path);
+		}
+	}
 	rc = spawn_supervisor(rt, dir);
 	if (rc < 0)
 		return rc;
@@ -1081,6 +1101,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	}
 	event_add(x->ev_out, NULL);
 	event_add(x->ev_exit, NULL);
+	event_base_update_cache_time(rt->base);
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(x->ev_timeout, &tv);

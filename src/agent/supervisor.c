@@ -357,6 +357,8 @@ static void schedule_restart(sup_ctr_t *c, bool image_pull)
 	}
 	tv.tv_sec = delay;
 	tv.tv_usec = 0;
+	/* From now, not from the loop's cached time, which a slow iteration (a start) may have aged. */
+	event_base_update_cache_time(s->base);
 	evtimer_add(c->restart_timer, &tv);
 }
 
@@ -701,6 +703,7 @@ static void ctr_term(sup_ctr_t *c, int grace)
 		return;
 	}
 	kill(c->pid, SIGTERM);
+	event_base_update_cache_time(c->s->base);
 	evtimer_add(c->kill_timer, &tv);
 }
 
@@ -895,7 +898,7 @@ static int enter_pod(sup_t *s)
 		}
 		close(fd);
 	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0) {
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | (s->spec->host_network ? 0 : CLONE_NEWUTS)) < 0) {
 		log_err("supervise: unshare: %s", strerror(errno));
 		return -errno;
 	}
@@ -910,7 +913,7 @@ static int enter_pod(sup_t *s)
 	snprintf(path, sizeof(path), "%s/" RT_HOSTS, s->dir);
 	if (access(path, F_OK) == 0 && mount(path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
 		log_warn("supervise: bind-mount hosts: %s", strerror(errno));
-	if (sethostname(s->spec->hostname, strlen(s->spec->hostname)) < 0) {
+	if (!s->spec->host_network && sethostname(s->spec->hostname, strlen(s->spec->hostname)) < 0) {
 		log_err("supervise: sethostname: %s", strerror(errno));
 		return -errno;
 	}

@@ -251,13 +251,14 @@ SERVER_LOGS+=("$WORK/supervisor-a0.log")
 # ---- pod C: OnFailure, and a line longer than 16 KiB (CRI partial lines) ----------------------------------
 cat >"$WORK/pod-c.json" <<'EOF'
 {"metadata":{"name":"onfail","namespace":"demo","uid":"uid-c"},
- "spec":{"restartPolicy":"OnFailure",
+ "spec":{"restartPolicy":"OnFailure","hostNetwork":true,
   "containers":[
+   {"name":"hn","image":"busybox","command":["sh","-c","echo host:$(hostname); cat /etc/resolv.conf; cat /etc/hosts"]},
    {"name":"ok","image":"busybox","command":["sh","-c","head -c 20000 /dev/zero | tr '\\0' a; echo; echo done"]},
    {"name":"bad","image":"busybox","command":["sh","-c","exit 2"]}
   ]}}
 EOF
-expect_ok "runtime-test run starts pod C (no network namespace: the node's)" rt run "$WORK/pod-c.json"
+expect_ok "runtime-test run starts pod C (hostNetwork: no network namespace of its own)" rt run "$WORK/pod-c.json"
 SERVER_LOGS+=("$D/pods/uid-c/supervisor.log")
 c_settled() { [ "$(field uid-c ok '"terminated" in c["state"]')" = True ] && [ "$(field uid-c bad 'c["restartCount"]')" -ge 1 ]; }
 retry_until 10 c_settled || true
@@ -269,6 +270,10 @@ OKLOG=$(rt log uid-c ok)
 expect_eq "a 20000-byte line: a 16 KiB partial line, then the rest" "P 16384
 F 3616
 F 4" "$(awk '{print $3, length($0) - length($1) - length($2) - length($3) - 3}' "$OKLOG")"
+HNLOG=$(cat "$(rt log uid-c hn)")
+expect_contains "hostNetwork: the node's hostname" "$HNLOG" "stdout F host:$NODE_HOSTNAME"
+expect_not_contains "hostNetwork + ClusterFirst: the node's resolv.conf" "$HNLOG" "nameserver 10.43.0.10"
+expect_not_contains "hostNetwork: the node's /etc/hosts" "$HNLOG" "Kubernetes-managed"
 expect_eq "stop pod C" "stopped uid-c" "$(rt stop uid-c 1 | cut -d' ' -f1-2)"
 
 # ---- stop: SIGTERM, the grace period, SIGKILL; then remove -------------------------------------------------
