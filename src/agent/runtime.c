@@ -262,6 +262,7 @@ static rt_pod_t *pod_find(runtime_t *rt, const char *uid)
 }
 
 static void gone_check(evutil_socket_t fd, short what, void *arg);
+static int pod_connect(rt_pod_t *p);
 
 static rt_pod_t *pod_get(runtime_t *rt, const char *uid)
 {
@@ -326,8 +327,11 @@ static void gone_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* The socket closes a moment before the process (and its lock) is gone. */
+	/* The socket closes a moment before the process (and its lock) is gone. A supervisor that is
+	 * alive and not stopping dropped us (or we it): connect again instead of watching. */
 	if (lock_held(p->rt, p->uid)) {
+		if (pod_connect(p) == 0 && !p->stops)
+			return;
 		evtimer_add(p->gone_timer, &tv);
 		return;
 	}
