@@ -54,6 +54,9 @@ struct lb_ctrl {
 	lb_provider_t *prov;
 	lb_pool_t *pool;
 	bool need_rebuild;
+	/* the ConfigMap is invalid and no good configuration was seen since start: touch nothing (the
+	 * Services' status may come from a configuration we cannot reconstruct) */
+	bool blocked;
 	unsigned cfg_gen;
 	uint64_t nodes_fp;
 	json_t *state; /* key -> {"sfp", "nfp": hex strings, "ing": ingress, "amsg": last allocation error, "fails"} */
@@ -372,6 +375,12 @@ static void api_done(int status, json_t *body, void *arg)
 	}
 	json_decref(op->svc);
 	op->svc = json_incref(body);
+	{
+		/* the informer may lag behind our own write: a sync must not act on an older copy */
+		json_t *st = state_get(op->l, op->key, true);
+		if (st && ctrl_meta(body, "resourceVersion"))
+			json_object_set_new(st, "rv", json_string(ctrl_meta(body, "resourceVersion")));
+	}
 	switch (op->step) {
 	case STEP_ADD_FIN:
 		op->step = STEP_ENSURE;
@@ -522,9 +531,23 @@ static void sync_svc(workqueue_t *q, const char *key, void *arg)
 		workqueue_add_after(q, key, LB_WAIT_SYNC_MS);
 		return;
 	}
+	if (l->blocked) {
+		workqueue_done(q, key, 0);
+		return;
+	}
 	if (l->need_rebuild)
 		rebuild(l);
 	svc = informer_get(l->svcs, key);
+	if (svc) {
+		const json_t *st = state_get(l, key, false);
+		long long seen = ctrl_rv_num(ctrl_meta(svc, "resourceVersion"));
+		long long wrote = ctrl_rv_num(json_string_value(json_object_get(st, "rv")));
+		if (seen >= 0 && wrote >= 0 && seen < wrote) {
+			/* its update event is on the way and queues the key again */
+			workqueue_done(q, key, 0);
+			return;
+		}
+	}
 	if (!svc || !lb_svc_ours(svc) || (!lb_svc_wants_lb(svc) && !lb_svc_needs_cleanup(svc))) {
 		/* gone, or never ours, or cleaned up already */
 		if (lb_pool_release(l->pool, key) > 0)
@@ -575,6 +598,25 @@ static void abandon_provider_ops(lb_ctrl_t *l)
 	}
 }
 
+/* A configuration that cannot be used: say so on the ConfigMap. Before any good one was applied
+ * nothing is touched at all (the Services' status may come from a configuration we cannot see). */
+static void config_rejected(lb_ctrl_t *l, const json_t *cm, int rc, const char *err)
+{
+	char text[700];
+
+	if (!l->cfg_gen) {
+		l->blocked = true;
+		snprintf(text, sizeof(text), "Invalid %s configuration, and no good one since the start: "
+			 "load balancers are left as they are until it is fixed: %s",
+			 LB_CONFIG_NAME, rc == -ENOMEM ? "out of memory" : err);
+	} else {
+		snprintf(text, sizeof(text), "Invalid %s configuration, the last good one stays in force: %s",
+			 LB_CONFIG_NAME, rc == -ENOMEM ? "out of memory" : err);
+	}
+	log_warn("lb controller: %s", text);
+	cfg_event(l, cm, "Warning", "InvalidConfiguration", text);
+}
+
 static void apply_config(lb_ctrl_t *l, const json_t *cm)
 {
 	lb_config_t cfg;
@@ -584,13 +626,10 @@ static void apply_config(lb_ctrl_t *l, const json_t *cm)
 
 	rc = lb_config_parse(cm ? json_object_get(cm, "data") : NULL, &cfg, err, sizeof(err));
 	if (rc < 0) {
-		snprintf(text, sizeof(text), "Invalid %s configuration, the last good one stays in force: %s",
-			 LB_CONFIG_NAME, rc == -ENOMEM ? "out of memory" : err);
-		log_warn("lb controller: %s", text);
-		cfg_event(l, cm, "Warning", "InvalidConfiguration", text);
+		config_rejected(l, cm, rc, err);
 		return;
 	}
-	if (l->prov && lb_config_equal(&cfg, &l->cfg)) {
+	if (l->prov && lb_config_equal(&cfg, &l->cfg) && !l->blocked) {
 		lb_config_free(&cfg);
 		return;
 	}
@@ -607,10 +646,7 @@ static void apply_config(lb_ctrl_t *l, const json_t *cm)
 		else
 			rc = lb_provider_webhook_new(kclient_base(l->c), &cfg, &prov, err, sizeof(err));
 		if (rc < 0) {
-			snprintf(text, sizeof(text), "Invalid %s configuration, the last good one stays in force: %s",
-				 LB_CONFIG_NAME, rc == -ENOMEM ? "out of memory" : err);
-			log_warn("lb controller: %s", text);
-			cfg_event(l, cm, "Warning", "InvalidConfiguration", text);
+			config_rejected(l, cm, rc, err);
 			lb_config_free(&cfg);
 			return;
 		}
@@ -627,6 +663,7 @@ static void apply_config(lb_ctrl_t *l, const json_t *cm)
 	lb_config_free(&l->cfg);
 	l->cfg = cfg;
 	l->cfg_gen++;
+	l->blocked = false;
 	snprintf(text, sizeof(text), "Load-balancer provider %s%s", l->prov->ops->name,
 		 cfg.provider == LB_PROVIDER_POOL ? " with the configured pools" : "");
 	log_info("lb controller: %s (configuration %u)", text, l->cfg_gen);
