@@ -338,11 +338,21 @@ static void ingress_key(const json_t *ing, char *buf, size_t len)
 
 bool lb_ingress_equal(const json_t *a, const json_t *b)
 {
-	static char ka[LB_MAX_INGRESS * 300], kb[LB_MAX_INGRESS * 300]; /* loop thread only */
+	size_t len = LB_MAX_INGRESS * 300;
+	char *ka = malloc(len), *kb = malloc(len);
+	bool eq;
 
-	ingress_key(a, ka, sizeof(ka));
-	ingress_key(b, kb, sizeof(kb));
-	return strcmp(ka, kb) == 0;
+	if (!ka || !kb) {
+		free(ka);
+		free(kb);
+		return false; /* "changed": at worst one more write */
+	}
+	ingress_key(a, ka, len);
+	ingress_key(b, kb, len);
+	eq = strcmp(ka, kb) == 0;
+	free(ka);
+	free(kb);
+	return eq;
 }
 
 const json_t *lb_svc_ingress(const json_t *svc)
