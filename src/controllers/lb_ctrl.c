@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/workqueue.h"
 #include "controllers/ctrl_util.h"
@@ -101,6 +102,26 @@ static void state_set_fp(json_t *st, uint64_t sfp, uint64_t nfp)
 	json_object_set_new(st, "nfp", json_string(buf));
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a retry depends on: the Service part, whether it is being deleted, and the configuration.
+ * While a key waits out its back-off, updates that leave this unchanged (our own finalizer write,
+ * status writes) do not cut the wait short; a real change does, as upstream's queue does. */
+static uint64_t retry_fp(const lb_ctrl_t *l, const json_t *svc)
+{
+	uint64_t h = lb_fp_service(svc) ^ ((uint64_t)l->cfg_gen * 0x9e3779b97f4a7c15ULL);
+
+	if (json_object_get(json_object_get(svc, "metadata"), "deletionTimestamp"))
+		h ^= 0x5bd1e9955bd1e995ULL;
+	return h;
+}
+
 /* ---- queueing ---- */
 
 static bool interesting(const json_t *svc)
@@ -170,13 +191,21 @@ static void finish(lb_op_t *op, int err)
 		int fails = st ? (int)json_integer_value(json_object_get(st, "fails")) + 1 : 1;
 		long delay = lb_backoff_ms(fails);
 		if (st) {
+			char buf[17];
 			json_object_set_new(st, "fails", json_integer(fails));
 			json_object_del(st, "sfp"); /* the next sync must call the provider again */
+			/* a little before the delayed add is due (the queue's timer counts from the loop's
+			 * cached time), so that add is never mistaken for an early one */
+			json_object_set_new(st, "until", json_integer(now_ms() + delay - 500));
+			fp_str(retry_fp(l, op->svc), buf);
+			json_object_set_new(st, "ffp", json_string(buf));
 		}
 		log_info("lb controller: %s: retry %d in %ld ms", op->key, fails, delay);
 		workqueue_add_after(l->q, op->key, delay);
 	} else if (st) {
 		json_object_del(st, "fails");
+		json_object_del(st, "until");
+		json_object_del(st, "ffp");
 	}
 	op_free(op);
 }
@@ -545,6 +574,11 @@ static void sync_svc(workqueue_t *q, const char *key, void *arg)
 		if (seen >= 0 && wrote >= 0 && seen < wrote) {
 			/* its update event is on the way and queues the key again */
 			workqueue_done(q, key, 0);
+			return;
+		}
+		if (json_integer_value(json_object_get(st, "until")) > now_ms() &&
+		    state_fp_eq(st, "ffp", retry_fp(l, svc))) {
+			workqueue_done(q, key, 0); /* backing off; the delayed add brings it back */
 			return;
 		}
 	}
