@@ -151,6 +151,24 @@ expect_eq "web2 ClusterIP: finalizer removed" "" "$(k get svc web2 -o jsonpath='
 expect_eq "web2 ClusterIP: the provider dropped it" "default/loc" "$(state_services)"
 expect_contains "web2 events" "$(events_of Service web2)" "DeletedLoadBalancer: Deleted load balancer"
 expect_contains "provider saw deletes" "$(cat "$WORK/provider.log")" "delete default/web2"
+
+# ---- authentication and bad webhook settings ----------------------------------------------------------
+k patch configmap portico-lb -n kube-system --type=merge -p '{"data":{"webhook-token-file":"'"$WORK"'/missing-token"}}' >/dev/null
+wait_event "missing-token" ConfigMap portico-lb kube-system
+expect_contains "unreadable token file: InvalidConfiguration, old configuration kept" "$(events_of ConfigMap portico-lb kube-system)" \
+	"InvalidConfiguration: Invalid portico-lb configuration, the last good one stays in force: webhook-token-file: cannot open $WORK/missing-token: No such file or directory"
+(umask 077 && echo wrong-token >"$WORK/wrong-token")
+k patch configmap portico-lb -n kube-system --type=merge -p '{"data":{"webhook-token-file":"'"$WORK"'/wrong-token"}}' >/dev/null
+retry_until $T bash -c "[ \$(KUBECONFIG=$KUBECONFIG nsenter --net=/run/netns/server $KUBECTL get events -n kube-system --field-selector reason=ConfigurationApplied -o name | wc -l) -ge 2 ]" || true
+k create service loadbalancer web3 --tcp=82:8080 >/dev/null
+wait_event SyncLoadBalancerFailed Service web3
+expect_contains "a wrong token: the provider's 401 in the event" "$(events_of Service web3)" \
+	"SyncLoadBalancerFailed: Error syncing load balancer: failed to ensure load balancer: provider answered HTTP 401: unauthorized"
+expect_eq "web3: <pending>" "" "$(ingress web3)"
+k patch configmap portico-lb -n kube-system --type=merge -p '{"data":{"webhook-token-file":"'"$WORK"'/lb-token"}}' >/dev/null
+retry_until $T has_ingress web3 || true
+expect_eq "the right token again: web3 converges at once (a new configuration ends the back-off)" 198.51.100.129 "$(ingress web3)"
+
 expect_not_contains "the token never reaches the server log" "$(cat "$SERVER_LOG")" "$(cat "$WORK/lb-token")"
 kill "$PROV_PID" 2>/dev/null || true
 stop_haproxy() { [ -f "$WORK/cloud/haproxy.pid" ] && kill $(cat "$WORK/cloud/haproxy.pid") 2>/dev/null; true; }
