@@ -341,6 +341,10 @@ int lb_pool_assign(lb_pool_t *p, const lb_request_t *req, lb_addr_t *ret, size_t
 		for (size_t i = 0; i < req->nrequested && i < LB_POOL_MAX_IPS; i++) {
 			const lb_addr_t *a = &req->requested[i];
 			lb_addr_format(a, buf, sizeof(buf));
+			if (a->family != req->families[0] && a->family != req->families[1]) {
+				seterr(err, errlen, "%s does not match the service's IP families", buf);
+				return -EADDRNOTAVAIL;
+			}
 			if (!in_ranges(p, a)) {
 				seterr(err, errlen, "%s is not in a configured pool", buf);
 				return -EADDRNOTAVAIL;

@@ -53,7 +53,7 @@ bool lb_pool_occupy(lb_pool_t *p, const lb_request_t *req, const lb_addr_t *addr
  * one shared with a compatible holder of the same share key, or the lowest free one. Addresses it
  * held and no longer needs are released. ret: up to 2 (or LB_POOL_MAX_IPS) addresses, *ret_n set.
  * Errors (nothing changes, err says why in MetalLB's words):
- *   -EADDRNOTAVAIL  a requested address is in no pool
+ *   -EADDRNOTAVAIL  a requested address is in no pool, or of a family the Service does not have
  *   -EADDRINUSE     a requested address is held by a Service that cannot share it
  *   -ENOSPC         no free address (or no pool of the Service's family)
  *   -EINVAL         an empty key */

@@ -103,8 +103,15 @@ static void test_requested(void)
 	want(&d, "198.51.100.0");
 	CHECK_STR(assign(p, &d), "");
 	CHECK_INT(got_rc, -EADDRNOTAVAIL);
+	/* an IPv6 address for an IPv4-only Service */
+	lb_request_t g = req("ns/g", NULL, 80, NULL);
+	want(&g, "2001:db8::6");
+	CHECK_STR(assign(p, &g), "");
+	CHECK_INT(got_rc, -EADDRNOTAVAIL);
+	CHECK_STR(got_err, "2001:db8::6 does not match the service's IP families");
 	/* dual stack by request */
 	lb_request_t e = req("ns/e", NULL, 80, NULL);
+	e.families[1] = AF_INET6;
 	want(&e, "198.51.100.11");
 	want(&e, "2001:db8::5");
 	CHECK_STR(assign(p, &e), "198.51.100.11,2001:db8::5");
