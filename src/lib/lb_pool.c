@@ -382,12 +382,11 @@ int lb_pool_assign(lb_pool_t *p, const lb_request_t *req, lb_addr_t *ret, size_t
 			}
 			if (!found)
 				found = find_shared(p, req, family, &a);
-			if (!found) {
-				if ((rc = find_free(p, family, &a)) < 0) {
-					seterr(err, errlen, "no available IPs in the %s pools",
-					       family == AF_INET ? "IPv4" : "IPv6");
+			if (!found && find_free(p, family, &a) < 0) {
+				seterr(err, errlen, "no available IPs in the %s pools", family == AF_INET ? "IPv4" : "IPv6");
+				if (req->require_all_families)
 					return -ENOSPC;
-				}
+				continue; /* PreferDualStack: what there is (err kept in case nothing is) */
 			}
 			want[nwant++] = a;
 		}
@@ -395,6 +394,8 @@ int lb_pool_assign(lb_pool_t *p, const lb_request_t *req, lb_addr_t *ret, size_t
 			seterr(err, errlen, "no available IPs: no pool of the service's IP families is configured");
 			return -ENOSPC;
 		}
+		if (!nwant)
+			return -ENOSPC;
 	}
 	/* commit: drop what is no longer wanted, record the rest */
 	for (size_t i = 0; i < p->n;) {

@@ -50,7 +50,9 @@ bool lb_pool_occupy(lb_pool_t *p, const lb_request_t *req, const lb_addr_t *addr
 
 /* Gives req->key its addresses: the requested ones when any are given; otherwise for each family
  * (one per family in req->families, when that family has a range): the address it already holds, or
- * one shared with a compatible holder of the same share key, or the lowest free one. Addresses it
+ * one shared with a compatible holder of the same share key, or the lowest free one; a family whose
+ * pools are full is skipped unless req->require_all_families (then, or when no family got one,
+ * -ENOSPC). Addresses it
  * held and no longer needs are released. ret: up to 2 (or LB_POOL_MAX_IPS) addresses, *ret_n set.
  * Errors (nothing changes, err says why in MetalLB's words):
  *   -EADDRNOTAVAIL  a requested address is in no pool, or of a family the Service does not have

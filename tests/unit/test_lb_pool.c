@@ -238,6 +238,18 @@ static void test_ipv6_dual(void)
 	CHECK_STR(assign(p, &b), "2001:db8::1,198.51.100.1");
 	CHECK_INT(lb_pool_held(p, "ns/b", held, 4), 2);
 	CHECK_INT(lb_pool_free_count(p, AF_INET6, 1000), 1000); /* saturated */
+	/* IPv4 exhausted: PreferDualStack gets its IPv6 address, RequireDualStack nothing */
+	lb_request_t d4 = req("ns/d4", NULL, 80, NULL);
+	CHECK_STR(assign(p, &d4), "198.51.100.2"); /* the last IPv4 one of the /30 */
+	lb_request_t pd = req("ns/pd", NULL, 80, NULL);
+	pd.families[1] = AF_INET6;
+	CHECK_STR(assign(p, &pd), "2001:db8::2");
+	pd.require_all_families = true;
+	lb_pool_release(p, "ns/pd");
+	CHECK_STR(assign(p, &pd), "");
+	CHECK_INT(got_rc, -ENOSPC);
+	CHECK_STR(got_err, "no available IPs in the IPv4 pools");
+	CHECK_INT(lb_pool_held(p, "ns/pd", held, 4), 0);
 	/* PreferDualStack with only one family's pool left: the one it can get */
 	const char *l4[] = { "198.51.100.0/30", NULL };
 	lb_pool_t *p4 = pool_with(l4);
