@@ -20,8 +20,8 @@
 #include "client/leader.h"
 #include "controllers/ctrl_util.h"
 #include "core/log.h"
+#include "lib/lb_config.h"
 
-#define LB_CLASS_PORTICO "portico.io/lb"
 #define EXCLUDE_LABEL "node.kubernetes.io/exclude-from-external-load-balancers"
 #define LEASE_NS "kube-system"
 #define LEASES_PATH "/apis/coordination.k8s.io/v1/namespaces/" LEASE_NS "/leases"
@@ -32,24 +32,17 @@
 
 int announce_provider_pool(const json_t *data)
 {
-	const char *prov, *pools;
+	char err[256];
+	lb_config_t cfg;
+	int rc;
 
-	if (!json_is_object(data))
-		return 0;
-	prov = json_string_value(json_object_get(data, "provider"));
-	if (prov && *prov) {
-		if (strcmp(prov, "pool") == 0)
-			return 1;
-		if (strcmp(prov, "nodes") == 0 || strcmp(prov, "webhook") == 0)
-			return 0;
-		return -EINVAL;
-	}
-	/* the controller's default: pools when some are configured (a line that is not blank) */
-	pools = json_string_value(json_object_get(data, "pools"));
-	for (; pools && *pools; pools++)
-		if (*pools != ' ' && *pools != '\t' && *pools != '\n' && *pools != '\r')
-			return 1;
-	return 0;
+	/* the controller's own parser, so both halves read the ConfigMap the same way */
+	rc = lb_config_parse(data, &cfg, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	rc = cfg.provider == LB_PROVIDER_POOL;
+	lb_config_free(&cfg);
+	return rc;
 }
 
 bool announce_svc_wanted(const json_t *svc)
@@ -64,7 +57,7 @@ bool announce_svc_wanted(const json_t *svc)
 	if (!type || strcmp(type, "LoadBalancer") != 0)
 		return false;
 	if (cls && !json_is_null(cls) &&
-	    (!json_is_string(cls) || strcmp(json_string_value(cls), LB_CLASS_PORTICO) != 0))
+	    (!json_is_string(cls) || strcmp(json_string_value(cls), LB_CLASS) != 0))
 		return false;
 	json_array_foreach(ing, i, e)
 		if (json_is_string(json_object_get(e, "ip")))
@@ -782,11 +775,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 static void read_config(announce_t *a)
 {
-	const json_t *cm = informer_get(a->cms, LEASE_NS "/portico-lb");
+	const json_t *cm = informer_get(a->cms, LB_CONFIG_NAMESPACE "/" LB_CONFIG_NAME);
 	int p = announce_provider_pool(cm ? json_object_get(cm, "data") : NULL);
 
 	if (p < 0) {
-		log_warn("announce: ConfigMap portico-lb: unknown provider; keeping the last choice");
+		log_warn("announce: ConfigMap portico-lb is invalid; keeping the last configuration");
 		return;
 	}
 	if (p != a->pool)

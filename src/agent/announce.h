@@ -51,10 +51,10 @@ void announce_free(announce_t *a);
 
 /* ---- pure decisions (exposed for tests) ------------------------------------------------------- */
 
-/* The provider the ConfigMap data selects for announcing: 1 for pool (data.provider "pool", or no
- * provider with data.pools naming something, as the controller's default), 0 for nodes or webhook,
- * -EINVAL for an unknown provider (the caller keeps its previous choice). data may be NULL (no
- * ConfigMap: nodes). */
+/* The provider the ConfigMap data selects, read with the controller's parser (lb_config_parse): 1
+ * for pool (data.provider "pool", or no provider with pools configured), 0 for nodes or webhook,
+ * -EINVAL for an invalid ConfigMap (the caller keeps its previous choice, as the controller keeps
+ * the last good configuration). data may be NULL (no ConfigMap: nodes). */
 int announce_provider_pool(const json_t *data);
 
 /* True when svc is a LoadBalancer Service of Portico's class (loadBalancerClass unset or

@@ -7,7 +7,8 @@
 # client's traffic follows: the failover time (kill -> the client's requests answered by the new
 # node) is measured and must stay under 2 s. The proxy is not involved: each node gets a test-only
 # DNAT of the pool to a little HTTP server that names the node (the address is never on a link, so
-# only the announcer's ARP answers bring traffic there).
+# only the announcer's ARP answers bring traffic there). The addresses come from the lb controller
+# (asked for through the portico.io/load-balancer-ips annotation).
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node srv 192.0.2.10
@@ -19,7 +20,7 @@ ip -n client route add 198.51.100.0/24 dev eth0 # on-link: the client ARPs for p
 
 SARGS=()
 if "$PORTICO" server --help 2>&1 | grep -q -- --disable-agent; then SARGS+=(--disable-agent); fi
-server_start srv "${SARGS[@]}"
+server_start srv --service-cidr 10.43.0.0/16,fd00:43::/112 "${SARGS[@]}"
 T=30
 ARPPY=$E2E_DIR/lb_arp.py
 declare -A AGENT_PID=() MAC=() NODE_OF=()
@@ -58,10 +59,11 @@ for n in n1 n2 n3; do
 done
 for n in n1 n2 n3; do retry_until $T is_ready "$n" || die "node $n not Ready"; done
 
-k create -n kube-system configmap portico-lb --from-literal=provider=pool --from-literal=pools=198.51.100.0/28 >/dev/null
+k create -n kube-system configmap portico-lb --from-literal=provider=pool --from-literal=pools="198.51.100.0/28
+2001:db8:100::/124" >/dev/null
 
-# lb_svc NAME IP [POLICY]: a LoadBalancer Service without selector whose ingress is IP. The status
-# is written by hand (the lb controller, when present, gets the same address through the annotation).
+# lb_svc NAME IP [POLICY [FAMILY]]: a LoadBalancer Service without selector that asks the lb
+# controller for IP; waits until the controller has written it as the ingress.
 lb_svc() {
 	k apply -f - >/dev/null <<-YAML
 		apiVersion: v1
@@ -72,11 +74,12 @@ lb_svc() {
 		spec:
 		  type: LoadBalancer
 		  externalTrafficPolicy: ${3:-Cluster}
+		  ipFamilies: [${4:-IPv4}]
 		  ports: [{port: 80, targetPort: 8080}]
 	YAML
-	k patch svc "$1" --subresource=status --type=merge \
-		-p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$2\"}]}}}" >/dev/null
+	retry_until $T ingress_is "$1" "$2" || die "the lb controller did not assign $2 to $1: $(k get svc "$1" -o jsonpath='{.status}')"
 }
+ingress_is() { [ "$(k get svc "$1" -o jsonpath='{.status.loadBalancer.ingress[*].ip}' 2>/dev/null)" = "$2" ]; }
 
 holder() { k get lease -n kube-system "portico-lb.default.$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 has_holder() { [ -n "$(holder "$1")" ]; }
@@ -185,7 +188,7 @@ for n in n1 n2 n3 client; do
 	ip -n "$n" addr add "2001:db8:2::$i/64" dev eth0 nodad
 done
 ip -n client -6 route add 2001:db8:100::/64 dev eth0
-lb_svc web6 2001:db8:100::1
+lb_svc web6 2001:db8:100::1 Cluster IPv6
 retry_until $T has_holder web6 || true
 H6=$(holder web6)
 expect_match "web6: a node holds the lease ($H6)" "$H6" '^n[123]$'
@@ -201,7 +204,7 @@ expect_contains "the client's NDP entry for 2001:db8:100::1 is the holder's MAC"
 	"$(on client ip -6 neigh show 2001:db8:100::1)" "lladdr ${MAC[$H6]:-x}"
 
 # ---- provider nodes: nothing announced -----------------------------------------------------------
-k create -n kube-system configmap portico-lb --from-literal=provider=nodes --dry-run=client -o yaml | k apply -f - >/dev/null 2>&1
+k patch -n kube-system configmap portico-lb --type=json -p '[{"op":"replace","path":"/data","value":{"provider":"nodes"}}]' >/dev/null
 retry_until 5 answers_are 198.51.100.1 none || true
 expect_eq "provider nodes: nobody answers ARP" none "$(answers 198.51.100.1)"
 

@@ -31,11 +31,14 @@ static void test_provider(void)
 	d = js("{\"pools\":\" \\n\\t\"}");
 	CHECK_INT(announce_provider_pool(d), 0);
 	json_decref(d);
-	d = js("{\"provider\":\"nodes\",\"pools\":\"198.51.100.0/28\"}");
+	d = js("{\"provider\":\"nodes\"}");
 	CHECK_INT(announce_provider_pool(d), 0);
 	json_decref(d);
-	d = js("{\"provider\":\"webhook\"}");
+	d = js("{}");
 	CHECK_INT(announce_provider_pool(d), 0);
+	json_decref(d);
+	d = js("{\"provider\":\"pool\"}"); /* a pool provider without pools is invalid */
+	CHECK_INT(announce_provider_pool(d), -EINVAL);
 	json_decref(d);
 	d = js("{\"provider\":\"bgp\"}");
 	CHECK_INT(announce_provider_pool(d), -EINVAL);
