@@ -232,6 +232,7 @@ typedef struct svc_state {
 	size_t n4, n6;
 	int garp_left;
 	uint64_t next_garp_ms;
+	struct svc_state *leader; /* sharing an address with this Service, which runs the election */
 	struct announce *a;
 } svc_state_t;
 
@@ -534,6 +535,52 @@ static void slice_index(const json_t *obj, json_t *ret_values, void *arg)
 
 static void release_or_forget(announce_t *a, size_t idx);
 
+static bool shares_ip(const svc_state_t *x, const svc_state_t *y)
+{
+	size_t i, j;
+
+	for (i = 0; i < x->n4; i++)
+		for (j = 0; j < y->n4; j++)
+			if (memcmp(x->v4[i], y->v4[j], 4) == 0)
+				return true;
+	for (i = 0; i < x->n6; i++)
+		for (j = 0; j < y->n6; j++)
+			if (memcmp(x->v6[i], y->v6[j], 16) == 0)
+				return true;
+	return false;
+}
+
+/* Services sharing an address (portico.io/allow-shared-ip) must be answered for by one node, or two
+ * nodes would answer ARP for one address: the one with the smallest key runs the election for all
+ * of them (MetalLB ranks per address for the same reason), among the nodes that are candidates for
+ * every one of them (each Local Service needs its own endpoints there). */
+static void group_shared(announce_t *a)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->nst; i++) {
+		svc_state_t *s = a->st[i];
+
+		s->leader = NULL;
+		for (j = 0; j < a->nst; j++) {
+			svc_state_t *t = a->st[j];
+			if (t != s && strcmp(t->key, s->key) < 0 && shares_ip(s, t) &&
+			    (!s->leader || strcmp(t->key, s->leader->key) < 0))
+				s->leader = t;
+		}
+	}
+	for (i = 0; i < a->nst; i++) {
+		svc_state_t *s = a->st[i];
+		/* a chain a-b-c where a and c share nothing: c follows b's leader a */
+		while (s->leader && s->leader->leader)
+			s->leader = s->leader->leader;
+		if (s->leader && !s->candidate) {
+			s->leader->candidate = false;
+			s->leader->rank = -1;
+		}
+	}
+}
+
 /* Rebuilds the set of wanted Services and their candidates from the informers. */
 static void resync(announce_t *a, uint64_t now)
 {
@@ -597,6 +644,7 @@ static void resync(announce_t *a, uint64_t now)
 	for (i = a->nst; i-- > 0;)
 		if (!a->st[i]->seen)
 			release_or_forget(a, i);
+	group_shared(a);
 }
 
 /* ---- Lease writes ------------------------------------------------------------------------------ */
@@ -722,7 +770,7 @@ static void step(announce_t *a, svc_state_t *s, uint64_t now)
 		s->observed_ms = now;
 	}
 	v.now_ms = now;
-	v.candidate = s->candidate;
+	v.candidate = s->candidate && !s->leader; /* a follower gives up a lease of its own */
 	v.rank = s->rank;
 	v.lease_known = informer_has_synced(a->leases);
 	v.lease_exists = cur != NULL;
@@ -732,6 +780,8 @@ static void step(announce_t *a, svc_state_t *s, uint64_t now)
 	v.last_write_ms = s->last_write_ms;
 	v.last_ok_ms = v.held_by_self ? s->last_ok_ms : 0;
 	act = announce_decide(&v, &on);
+	if (s->leader) /* its gratuitous ARPs repeat the leader's: harmless, and cover addresses of its own */
+		on = s->leader->announcing && s->candidate;
 	set_announcing(a, s, on, now);
 	if (on && now >= s->next_garp_ms) {
 		send_announcements(a, s);
@@ -767,8 +817,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (a->dirty)
 		resync(a, now);
+	for (i = 0; i < a->nst; i++) /* leaders first: followers copy their decision */
+		if (!a->st[i]->leader)
+			step(a, a->st[i], now);
 	for (i = 0; i < a->nst; i++)
-		step(a, a->st[i], now);
+		if (a->st[i]->leader)
+			step(a, a->st[i], now);
 }
 
 /* ---- informers --------------------------------------------------------------------------------- */

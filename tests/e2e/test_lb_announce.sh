@@ -81,7 +81,7 @@ lb_svc() {
 }
 ingress_is() { [ "$(k get svc "$1" -o jsonpath='{.status.loadBalancer.ingress[*].ip}' 2>/dev/null)" = "$2" ]; }
 
-holder() { k get lease -n kube-system "portico-lb.default.$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+holder() { k get lease -n kube-system "portico-lb.default.$1" -o jsonpath="{.spec.holderIdentity}" 2>/dev/null || true; }
 has_holder() { [ -n "$(holder "$1")" ]; }
 holder_not() { local h; h=$(holder "$1"); [ -n "$h" ] && [ "$h" != "$2" ]; }
 holder_is() { [ "$(holder "$1")" = "$2" ]; }
@@ -90,6 +90,10 @@ answers() {
 	local m out=()
 	for m in $(on client "$PY" "$ARPPY" ask eth0 192.0.2.100 "$1" 1); do out+=("${NODE_OF[$m]:-$m}"); done
 	echo "${out[*]:-none}"
+}
+has_event_node() {
+	k get events --field-selector "involvedObject.name=$1" -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
+		grep -qF "announcing from node \"$2\""
 }
 answers_are() { [ "$(answers "$1")" = "$2" ]; }
 
@@ -144,6 +148,32 @@ retry_until 10 holder_is local n2 || true
 expect_eq "Local: the lease follows the ready endpoint" n2 "$(holder local)"
 retry_until 5 answers_are 198.51.100.2 n2 || true
 expect_eq "Local: the new node alone answers ARP" n2 "$(answers 198.51.100.2)"
+
+# ---- two Services sharing one address: one election, one node answers ---------------------------
+for x in a:80 b:81; do
+	k apply -f - >/dev/null <<-YAML
+		apiVersion: v1
+		kind: Service
+		metadata:
+		  name: shared-${x%%:*}
+		  annotations: {portico.io/load-balancer-ips: "198.51.100.3", portico.io/allow-shared-ip: "k1"}
+		spec:
+		  type: LoadBalancer
+		  ports: [{port: ${x#*:}}]
+	YAML
+done
+retry_until $T ingress_is shared-b 198.51.100.3 || true
+retry_until $T has_holder shared-a || true
+HS=$(holder shared-a)
+expect_match "shared address: the first Service's lease is held ($HS)" "$HS" '^n[123]$'
+retry_until 5 answers_are 198.51.100.3 "$HS" || true
+sleep 1
+expect_eq "shared address: exactly one node answers ARP" "$HS" "$(answers 198.51.100.3)"
+expect_eq "shared address: the second Service runs no election of its own" "" "$(holder shared-b)"
+retry_until 5 has_event_node shared-b "$HS" || true
+expect_contains "shared address: nodeAssigned on the second Service names the same node" \
+	"$(k get events --field-selector involvedObject.name=shared-b -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')" \
+	"nodeAssigned: announcing from node \"$HS\""
 
 # ---- failover: kill -9 of the announcing agent ---------------------------------------------------
 HOLD=$(holder web)
