@@ -72,10 +72,20 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
+struct sig_ctx {
+	struct event_base *base;
+	announce_t *an;
+};
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct sig_ctx *sc = arg;
+	struct timeval grace = { 0, ANNOUNCE_RELEASE_GRACE_MS * 1000 };
+
 	log_info("agent: signal %d: shutting down", (int)sig);
-	event_base_loopexit(arg, NULL);
+	/* hand the load-balancer addresses over before leaving: the release requests need the loop */
+	announce_release(sc->an);
+	event_base_loopexit(sc->base, sc->an ? &grace : NULL);
 }
 
 int cmd_agent(int argc, char **argv)
@@ -104,6 +114,7 @@ int cmd_agent(int argc, char **argv)
 	agent_t *a = NULL;
 	announce_t *an = NULL;
 	announce_config_t anc = { 0 };
+	struct sig_ctx sc = { 0 };
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -228,8 +239,10 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: load-balancer announcer: %s", strerror(-rc));
 		goto out;
 	}
-	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
-	sig_int = evsignal_new(base, SIGINT, on_signal, base);
+	sc.base = base;
+	sc.an = an;
+	sig_term = evsignal_new(base, SIGTERM, on_signal, &sc);
+	sig_int = evsignal_new(base, SIGINT, on_signal, &sc);
 	if (!sig_term || !sig_int)
 		goto out;
 	event_add(sig_term, NULL);

@@ -244,6 +244,7 @@ struct announce {
 	informer_t *svcs, *slices, *nodes, *cms, *leases;
 	struct event *tick;
 	bool dirty;
+	bool stopped; /* announce_release() ran */
 	int pool; /* 1 when the provider is pool */
 	svc_state_t **st;
 	size_t nst;
@@ -805,6 +806,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (a->stopped)
+		return;
 	if (a->arp_fd < 0 && now >= a->next_if_try_ms) {
 		rc = open_sockets(a);
 		if (rc < 0) {
@@ -940,6 +943,16 @@ int announce_start(struct event_base *base, kclient_t *c, const announce_config_
 fail:
 	announce_free(a);
 	return rc;
+}
+
+void announce_release(announce_t *a)
+{
+	if (!a || a->stopped)
+		return;
+	a->stopped = true;
+	while (a->nst)
+		release_or_forget(a, a->nst - 1);
+	log_info("announce: stopped; leases released");
 }
 
 void announce_free(announce_t *a)

@@ -46,7 +46,12 @@ typedef struct announce announce_t;
  * are opened once the interface is found (retried each tick), so a missing interface or privilege
  * is logged, not fatal. */
 int announce_start(struct event_base *base, kclient_t *c, const announce_config_t *cfg, announce_t **ret);
-/* Stops answering and releases the leases it holds (fire and forget). Accepts NULL. */
+/* Stops answering at once and releases the Leases this node holds, so another node takes over
+ * without waiting for them to expire; the requests need the event loop to run a little longer
+ * (ANNOUNCE_RELEASE_GRACE_MS). Nothing is announced or elected afterwards. Accepts NULL. */
+void announce_release(announce_t *a);
+#define ANNOUNCE_RELEASE_GRACE_MS 300
+/* Stops answering and frees everything (pending requests are cancelled). Accepts NULL. */
 void announce_free(announce_t *a);
 
 /* ---- pure decisions (exposed for tests) ------------------------------------------------------- */

@@ -233,13 +233,26 @@ retry_until 10 neigh6 || true
 expect_contains "the client's NDP entry for 2001:db8:100::1 is the holder's MAC" \
 	"$(on client ip -6 neigh show 2001:db8:100::1)" "lladdr ${MAC[$H6]:-x}"
 
+# ---- graceful stop: the leases are released, no waiting for them to expire ----------------------
+LAST=
+for n in n1 n2 n3; do [ "$n" != "$HOLD" ] && [ "$n" != "$NEW" ] && LAST=$n; done
+STOP_AT=$(date +%s.%N)
+kill -TERM "${AGENT_PID[$NEW]}"
+RC=0
+wait "${AGENT_PID[$NEW]}" || RC=$?
+expect_eq "agent $NEW exits 0 on SIGTERM" 0 "$RC"
+moved() { awk -v t="$STOP_AT" -v n="$LAST" '$1 > t && $2 == n { found = 1 } END { exit !found }' "$WORK/http.log"; }
+retry_until 10 moved || true
+T2=$(awk -v t="$STOP_AT" -v n="$LAST" '$1 > t && $2 == n { printf "%.3f", $1 - t; exit }' "$WORK/http.log")
+log "HANDOVER: SIGTERM of the announcing agent -> client traffic served by $LAST after ${T2:-never} s"
+expect_eq "graceful stop: traffic moves to $LAST within 0.7 s, before the lease could expire (took ${T2:-never} s)" yes \
+	"$(awk -v f="${T2:-}" 'BEGIN { print (f != "" && f < 0.7) ? "yes" : "no" }')"
+expect_eq "graceful stop: $LAST holds the lease" "$LAST" "$(holder web)"
+
 # ---- provider nodes: nothing announced -----------------------------------------------------------
 k patch -n kube-system configmap portico-lb --type=json -p '[{"op":"replace","path":"/data","value":{"provider":"nodes"}}]' >/dev/null
 retry_until 5 answers_are 198.51.100.1 none || true
 expect_eq "provider nodes: nobody answers ARP" none "$(answers 198.51.100.1)"
 
-for n in n1 n2 n3; do
-	[ "$n" = "$HOLD" ] && continue
-	kill -TERM "${AGENT_PID[$n]}" 2>/dev/null || true
-	wait "${AGENT_PID[$n]}" 2>/dev/null || true
-done
+kill -TERM "${AGENT_PID[$LAST]}" 2>/dev/null || true
+wait "${AGENT_PID[$LAST]}" 2>/dev/null || true
