@@ -392,6 +392,9 @@ static int fill_port(proxy_svcport_t *sp, const json_t *svc, const json_t *port,
 		rc = choose(cands, n_cands, false, &sp->all, &sp->n_all);
 	if (rc == 0)
 		rc = choose(cands, n_cands, true, &sp->local, &sp->n_local);
+	for (i = 0; rc == 0 && i < n_cands; i++)
+		if (cands[i].ep.local && cands[i].ready)
+			sp->n_local_ready++;
 	free(cands);
 	return rc;
 }

@@ -50,6 +50,7 @@ typedef struct proxy_svcport {
 	size_t n_all;
 	proxy_ep_t *local;
 	size_t n_local;
+	size_t n_local_ready; /* ready ones among local (the health check counts only those) */
 	/* latest endpoints.kubernetes.io/last-change-trigger-time of the slices (epoch ns; 0: none) */
 	int64_t trigger_ns;
 } proxy_svcport_t;

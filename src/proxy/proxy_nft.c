@@ -1461,6 +1461,10 @@ static void note_stale(proxy_nft_t *n, sprec_t *r)
 			found = w->all[j].addr == o->all[i].addr && w->all[j].port == o->all[i].port;
 		lost = !found;
 	}
+	/* a Service that had none: flows rejected meanwhile left entries without DNAT (upstream too
+	 * clears them when endpoints appear) */
+	if (!o->n_all && r->has_want && w->n_all)
+		lost = true;
 	if (!lost)
 		return;
 	if (o->cluster_ip)
