@@ -44,6 +44,8 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	sp->proto = PROXY_PROTO_TCP;
 	sp->port = 80;
 	sp->cluster_ip = ip4(10, 43, 1 + i / 250, i % 250 + 1);
+	if (getenv("PROXY_BENCH_AFFINITY"))
+		sp->affinity_sec = (uint32_t)atoi(getenv("PROXY_BENCH_AFFINITY"));
 	sp->n_all = eps;
 	sp->all = calloc(eps, sizeof(proxy_ep_t));
 	for (k = 0; k < eps; k++) {

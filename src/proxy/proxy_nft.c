@@ -1193,7 +1193,7 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 			X_SADDR(r, R_SADDR);
 			x_lookup(r, M_AFFINITY, R_SADDR, R_EP, false);
 			x_lookup(r, S_EP_VALID, R_GROUP, -1, true);
-			x_dynset(r, NFT_DYNSET_OP_DELETE, 0, false);
+			x_dynset(r, NFT_DYNSET_OP_DELETE, 0, true); /* a map's dynset wants data, even to delete */
 		}
 		rule_emit(n, b, r);
 	}
@@ -1206,6 +1206,18 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
 		if (aff)
 			x_dynset(r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, true);
+		x_dnat(r);
+	}
+	rule_emit(n, b, r);
+	/* A packet that crossed a commit between the services chain and here may draw an index the
+	 * new generation no longer has (the count shrank): index 0 always exists, take that rather
+	 * than fall through to the reject. */
+	r = rule_new(n, name);
+	if (r) {
+		uint32_t zero = 0;
+		sel_group(r, sc->path);
+		x_imm(r, R_EP, &zero, 4);
+		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
 		x_dnat(r);
 	}
 	rule_emit(n, b, r);
@@ -1770,7 +1782,7 @@ void proxy_nft_get_stats(const proxy_nft_t *n, proxy_nft_stats_t *ret)
 	size_t i, rules = n->base_rules;
 
 	for (i = 0; i < n->n_sels; i++)
-		rules += n->sels[i].t ? 3 : 1;
+		rules += n->sels[i].t ? 4 : 2;
 	ret->elements = n->refs.n + n->cfg.n_nodeport_addrs;
 	ret->chains = 10 + n->n_sels;
 	ret->rules = rules;
