@@ -42,7 +42,7 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	sp->name = strdup(key);
 	sp->port_name = strdup("");
 	sp->proto = PROXY_PROTO_TCP;
-	sp->port = 80;
+	sp->port = getenv("PROXY_BENCH_SVC_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_SVC_PORT")) : 80;
 	sp->cluster_ip = ip4(10, 43, 1 + i / 250, i % 250 + 1);
 	if (getenv("PROXY_BENCH_AFFINITY"))
 		sp->affinity_sec = (uint32_t)atoi(getenv("PROXY_BENCH_AFFINITY"));
@@ -51,7 +51,7 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	for (k = 0; k < eps; k++) {
 		unsigned e = i * eps + k + salt;
 		sp->all[k].addr = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
-		sp->all[k].port = 8080;
+		sp->all[k].port = getenv("PROXY_BENCH_EP_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_EP_PORT")) : 8080;
 	}
 }
 

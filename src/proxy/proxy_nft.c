@@ -1,22 +1,23 @@
 /* The data plane of the service proxy: table `ip portico` through libnftnl + libmnl.
  *
- * Layout (a handful of chains, all state in named maps; registers carry values between chains,
- * so nothing is per Service but map elements and one chain per distinct endpoint count):
+ * Layout: a dozen fixed chains, all per-Service state in shared maps, and one small "sel" chain per
+ * distinct (endpoint count, affinity timeout, path) in use. tuple = ip daddr . meta l4proto . th dport
+ * (NodePorts: 0.0.0.0 . meta l4proto . th dport); group = an endpoint set (a port's all or local).
  *
  *   nat-prerouting / nat-output (nat, dstnat):  jump services
  *   services:
- *     tuple = ip daddr . meta l4proto . th dport                       (registers 8..10)
- *     ip saddr != CLUSTER_CIDR  tuple @fe-masq-src  -> mark |= 0x4000  (ClusterIPs)
- *     tuple @fe-masq                               -> mark |= 0x4000   (external, policy Cluster)
- *     ip saddr CLUSTER_CIDR     tuple @fe-local    -> goto short       (external Local: pods use all
- *     fib saddr type local      tuple @fe-local    -> mark, goto short  endpoints, the node too)
- *     reg1 = tuple map @fe-id;  tuple vmap @fe-vmap                    (goto sel-N / drop)
+ *     ip saddr != CLUSTER_CIDR  tuple @fe-masq-src  -> mark |= 0x4000   (ClusterIPs)
+ *     tuple @fe-masq                               -> mark |= 0x4000    (external, policy Cluster)
+ *     ip saddr CLUSTER_CIDR  tuple @fe-local  (group . sel) = tuple map @short-group;  sel vmap @sel-vmap
+ *     fib saddr type local   tuple @fe-local  mark |= 0x4000;  the same   (Local: pods and the node
+ *                                                                         use every endpoint)
+ *     (group . sel) = tuple map @fe-group;  sel vmap @sel-vmap          (goto sel-N..., or drop)
  *     fib daddr type local  ip daddr @nodeport-addrs  goto nodeports
- *   nodeports: the same with tuple = 0.0.0.0 . meta l4proto . th dport
- *   short:     reg1 = tuple map @short-id; tuple vmap @short-vmap
- *   sel-N:     dnat to (reg1 . numgen random mod N) map @endpoints      (reg1: endpoint group id)
- *   sel-N-aT:  the same, with ClientIP affinity: (saddr . group) map @affinity (dynamic, timeout T),
- *              valid only while (group . endpoint) is in @ep-valid; else a fresh choice is stored
+ *   nodeports: the same rules on the NodePort tuple
+ *   sel-N:     group = tuple map @fe-group (again: the kernel won't pass registers between rules);
+ *              dnat to (group . numgen random mod N) map @endpoints;  fallback: index 0
+ *   sel-N-aT:  ClientIP affinity: (saddr . group) map @affinity (dynamic, timeout T), valid while
+ *              (group . endpoint) is in @ep-valid, else forgotten; a fresh choice is stored
  *   nat-postrouting (srcnat): mark & 0x4000 -> clear it, masquerade fully-random;
  *              ct status dnat  ip saddr . ip daddr @hairpin -> masquerade fully-random
  *   filter-prerouting (dstnat - 10): ct state new  tuple @lb-restrict  tuple . ip saddr != @lb-allow  drop
@@ -25,9 +26,11 @@
  *   reject-check: cluster DNS -> return; tuple @no-ep reject; NodePort tuple @no-ep reject;
  *              ip daddr @cluster-ips reject (a port the ClusterIP doesn't serve); SERVICE_CIDR drop
  *
- * Every change is one batch: changed elements (deletes, then adds), sel chains created on first
- * use and deleted when no element points at them. Element and chain reference counts live here, so
- * the kernel is never read back. A full sync replaces the table in one transaction. */
+ * Only sel-vmap holds jumps, and it has a handful of elements, so the kernel's loop validation
+ * after an element change stays cheap whatever the number of Services. Every change is one batch:
+ * sel chains created on first use, then the changed elements (deletes, then adds); a sel chain
+ * nobody uses goes after a grace period. Element and chain reference counts live here, so the
+ * kernel is never read back. A full sync replaces the whole table in one transaction. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -101,6 +104,7 @@ static const struct set_def {
 #define R_SEL   NFT_REG32_02 /* the sel chain key (fe-group data: group . sel) */
 #define R_EP    NFT_REG32_02 /* numgen index, then endpoint addr (02) and port (03) */
 #define SEL_DROP_KEY 0xffffffffu /* sel-vmap: drop */
+#define SEL_GRACE_NS (10LL * 1000000000LL)
 #define R_TMP   NFT_REG32_04
 
 /* ---- elements and their reference counts -------------------------------------------------------- */
@@ -255,6 +259,8 @@ typedef struct selchain {
 	uint32_t t;
 	uint32_t refs;
 	bool live; /* in the kernel */
+	bool dying; /* deleted by the batch being sent */
+	int64_t idle_since; /* monotonic ns since no element points here; 0: in use */
 } selchain_t;
 
 static void sel_name(char *buf, size_t len, uint8_t path, uint16_t n, uint32_t t)
@@ -1718,9 +1724,28 @@ int proxy_nft_commit(proxy_nft_t *n, bool full)
 			sel_emit(n, &b, &n->sels[i], false);
 	elems_emit(n, &b, dels.v, dels.n, true);
 	elems_emit(n, &b, adds.v, adds.n, false);
-	for (i = 0; i < n->n_sels; i++)
-		if (!n->sels[i].refs && n->sels[i].live)
-			sel_emit(n, &b, &n->sels[i], true);
+	/* An unused sel chain (and its sel-vmap key) goes only after SEL_GRACE_NS: a packet that read
+	 * fe-group before a commit may still look its key up after it, and the count it was chosen for
+	 * tends to come back (a readiness flip). */
+	{
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		for (i = 0; i < n->n_sels; i++) {
+			selchain_t *sc = &n->sels[i];
+			sc->dying = false;
+			if (sc->refs || !sc->live) {
+				sc->idle_since = 0;
+			} else if (!sc->idle_since) {
+				sc->idle_since = now;
+			} else if (now - sc->idle_since > SEL_GRACE_NS) {
+				sel_emit(n, &b, sc, true);
+				sc->dying = true;
+			}
+		}
+	}
 	b_end(n, &b);
 	rc = b_send(n, &b);
 	n->last_msgs = b.msgs;
@@ -1728,8 +1753,9 @@ int proxy_nft_commit(proxy_nft_t *n, bool full)
 	if (rc < 0)
 		goto fail;
 	for (i = 0; i < n->n_sels;) {
-		n->sels[i].live = n->sels[i].refs > 0;
-		if (!n->sels[i].live)
+		if (n->sels[i].refs)
+			n->sels[i].live = true;
+		if (n->sels[i].dying || !n->sels[i].live)
 			n->sels[i] = n->sels[--n->n_sels];
 		else
 			i++;

@@ -216,6 +216,11 @@ wait_file_contains 5 "$WORK/udp.out" ep1 || true
 slice udp udp-1 "$UDP_PORTS" "$(ep_json 10.42.1.3 node1)"
 udp_moved() { [ "$(udp_ask node1 10.43.10.2 53 hostname)" = ep2 ]; }
 retry_until 10 udp_moved || true
+# the proxy deletes the stale entries right after its commit: wait for that (a fresh socket above
+# may already see the new rules a moment earlier); kept entries would live for 30 s or more
+ep1_entries() { on node1 conntrack -L -p udp --orig-dst 10.43.10.2 --reply-src 10.42.1.2 2>/dev/null | grep -c udp || true; }
+no_ep1_entries() { [ "$(ep1_entries)" = 0 ]; }
+retry_until 10 no_ep1_entries || true
 echo go >&7
 exec 7>&-
 wait "$UDP_PID" || true
