@@ -105,11 +105,11 @@ ns_pair() {
 last_vip() { local i=$(($1 - 1)); echo "10.43.$((1 + i / 250)).$((i % 250 + 1))"; }
 
 # ---- 1. programming ----------------------------------------------------------------------------------
-declare -A NFT_FULL NFT_CHG NFT_ADD NFT_DEL NFT_EL IPT_FULL IPT_PART
+declare -A NFT_FULL NFT_CHG NFT_ADD NFT_DEL NFT_EL NFT_CPU NFT_P90 IPT_FULL IPT_PART
 for n in $SIZES; do
 	ip netns add prog-$n
-	read -r full chg add del el fails <<<"$(ip netns exec prog-$n $B/proxy_bench time "$n" 5 "$ROUNDS")"
-	NFT_FULL[$n]=$full NFT_CHG[$n]=$chg NFT_ADD[$n]=$add NFT_DEL[$n]=$del NFT_EL[$n]=$el
+	read -r full chg add del el fails cpu p90 <<<"$(ip netns exec prog-$n $B/proxy_bench time "$n" 5 "$ROUNDS")"
+	NFT_FULL[$n]=$full NFT_CHG[$n]=$chg NFT_ADD[$n]=$add NFT_DEL[$n]=$del NFT_EL[$n]=$el NFT_CPU[$n]=$cpu NFT_P90[$n]=$p90
 	[ "$fails" = 0 ] || echo "bench/proxy: $fails failed transactions at $n" >&2
 	ip netns add ipt-$n
 	gen_ipt "$n" 5 >"$W/full-$n.txt"
@@ -168,13 +168,15 @@ wait $LP || true
 # ---- the table ----------------------------------------------------------------------------------
 r() { echo "scale=1; $1 / $2" | bc; }
 echo
-echo "service proxy data plane ($(nproc) CPUs, kernel $(uname -r), $(iptables -V))"
+echo "service proxy data plane ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), $(iptables -V))"
 echo
 printf '%-44s %12s %12s %10s\n' "programming (ms)" "portico nft" "iptables" "ratio"
 for n in $SIZES; do
 	printf '%-44s %12s %12s %9sx\n' "one-Service change, $n Services x 5" "${NFT_CHG[$n]}" "${IPT_PART[$n]}" "$(r "${IPT_PART[$n]}" "${NFT_CHG[$n]}")"
-	printf '%-44s %12s %12s\n' "  Service added / removed" "${NFT_ADD[$n]} / ${NFT_DEL[$n]}" ""
+	printf '%-44s %12s\n' "  (p90 of the change)" "${NFT_P90[$n]}"
+	printf '%-44s %12s\n' "  a Service added / removed" "${NFT_ADD[$n]} / ${NFT_DEL[$n]}"
 	printf '%-44s %12s %12s %9sx\n' "full sync, $n Services x 5 (${NFT_EL[$n]} elements)" "${NFT_FULL[$n]}" "${IPT_FULL[$n]}" "$(r "${IPT_FULL[$n]}" "${NFT_FULL[$n]}")"
+	printf '%-44s %12s\n' "  (CPU time of the full sync, user+sys)" "${NFT_CPU[$n]}"
 done
 echo
 printf '%-44s %12s %12s\n' "TCP connect latency (us, median p99)" "median" "p99"

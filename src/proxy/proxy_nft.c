@@ -1635,7 +1635,14 @@ static int commit_full(proxy_nft_t *n)
 	}
 	elems_emit(n, &b, adds.v, adds.n, false);
 	b_end(n, &b);
-	rc = b_send(n, &b);
+	{
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = b_send(n, &b);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_debug("proxy: full sync: %zu messages, %zu bytes, kernel %.1f ms", b.msgs, b.len,
+			  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	}
 	n->last_msgs = b.msgs;
 	n->last_bytes = b.len;
 out:
