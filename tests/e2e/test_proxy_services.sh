@@ -93,7 +93,8 @@ slice() {
 	local svc=$1 name=$2 ports=$3 eps
 	shift 3
 	eps=$(IFS=,; echo "$*")
-	k apply -f - >/dev/null <<<'{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"'$name'","labels":{"kubernetes.io/service-name":"'$svc'"}},"addressType":"IPv4","ports":'"$ports"',"endpoints":['"$eps"']}'
+	# the trigger time, as the EndpointSlice controller stamps it, feeds the programming latency metric
+	k apply -f - >/dev/null <<<'{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"'$name'","labels":{"kubernetes.io/service-name":"'$svc'"},"annotations":{"endpoints.kubernetes.io/last-change-trigger-time":"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'"}},"addressType":"IPv4","ports":'"$ports"',"endpoints":['"$eps"']}'
 }
 HTTP_PORTS='[{"name":"http","port":8080,"protocol":"TCP"}]'
 UDP_PORTS='[{"name":"u","port":8081,"protocol":"UDP"}]'
@@ -191,6 +192,17 @@ expect_eq "health check JSON on node1" '{"localEndpoints": 1, "service": {"name"
 OUT=$(hc 192.0.2.12)
 expect_eq "health check port on node2: 503" 503 "$(http_code "$OUT")"
 expect_eq "health check JSON on node2: no local endpoints" 0 "$(http_body "$OUT" | json 'j["localEndpoints"]')"
+
+# ---- loadBalancerSourceRanges -------------------------------------------------------------------------
+k patch service local --type=merge -p '{"spec":{"loadBalancerSourceRanges":["203.0.113.0/24"]}}' >/dev/null
+lb_blocked() { [ "$(rc_of on outside curl -s --max-time 1 http://198.51.100.10/hostname)" = 28 ]; }
+retry_until 10 lb_blocked || true
+expect_eq "loadBalancerSourceRanges without the client: dropped" 28 "$(rc_of on outside curl -s --max-time 1 http://198.51.100.10/hostname)"
+expect_eq "... the NodePort is not restricted" ep1 "$(on outside curl -s --max-time 2 http://192.0.2.11:30081/hostname || true)"
+k patch service local --type=merge -p '{"spec":{"loadBalancerSourceRanges":["203.0.113.0/24","192.0.2.48/29"]}}' >/dev/null
+lb_open() { [ "$(on outside curl -s --max-time 1 http://198.51.100.10/hostname)" = ep1 ]; }
+retry_until 10 lb_open || true
+expect_eq "loadBalancerSourceRanges with the client: served" ep1 "$(on outside curl -s --max-time 2 http://198.51.100.10/hostname || true)"
 
 # ---- hairpin: ep1 through a Service whose only endpoint is itself ---------------------------------------
 OUT=$(on ep1 curl -s --max-time 2 http://10.43.10.5/hostname || true)
@@ -307,6 +319,7 @@ expect_match "metrics: partial syncs counted" "$OUT" '^kubeproxy_sync_partial_pr
 expect_match "metrics: no failed transaction" "$OUT" '^kubeproxy_sync_proxy_rules_nftables_sync_failures_total 0$'
 expect_match "metrics: elements counted" "$OUT" '^portico_proxy_nftables_elements [1-9][0-9]*$'
 expect_match "metrics: UDP conntrack entries deleted" "$OUT" '^portico_proxy_conntrack_deleted_total [1-9][0-9]*$'
+expect_match "metrics: network programming latency observed" "$OUT" '^kubeproxy_network_programming_duration_seconds_count [1-9][0-9]*$'
 
 # ---- an agent restart does not interrupt traffic ----------------------------------------------------------
 rm -f "$WORK/stop-traffic"
@@ -345,6 +358,15 @@ log "traffic through the restart: $(cat "$WORK/traffic2.out")"
 expect_eq "no connection lost across the agent restart" 0 "${T_FAIL:-missing}"
 expect_eq "node1 healthy again after the restart" 200 "$(healthz node1)"
 expect_eq "after the restart, the NodePort still reaches every endpoint" "ep1 ep2 ep3 " "$(hostnames outside http://192.0.2.11:30080 40)"
+
+# ---- the data plane does not need the API server --------------------------------------------------------
+server_stop
+expect_eq "API server down: the ClusterIP still serves" "ep1 ep2 ep3 " "$(hostnames node2 http://10.43.10.1 40)"
+agent_stop node2
+agent_start node2
+sleep 3
+expect_eq "API server down, agent restarted: its rules stay (no flush before a sync)" "ep1 ep2 ep3 " "$(hostnames node2 http://10.43.10.1 40)"
+expect_eq "... and it says it is not healthy yet" 503 "$(healthz node2)"
 
 agent_stop node1
 agent_stop node2
