@@ -62,6 +62,7 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	for (k = 0; k < eps; k++) {
 		unsigned e = i * eps + k + salt;
 		sp->all[k].addr = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
+		sp->all[k].has_node = !ep_override; /* endpoints on other nodes (no hairpin entry) */
 		sp->all[k].port = getenv("PROXY_BENCH_EP_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_EP_PORT")) : 8080;
 	}
 }

@@ -168,7 +168,8 @@ static bool eps_equal(const proxy_ep_t *a, const proxy_ep_t *b, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (a[i].addr != b[i].addr || a[i].port != b[i].port || a[i].local != b[i].local)
+		if (a[i].addr != b[i].addr || a[i].port != b[i].port || a[i].local != b[i].local ||
+		    a[i].has_node != b[i].has_node)
 			return false;
 	return true;
 }
@@ -282,6 +283,7 @@ static int collect(const json_t *const *slices, size_t n_slices, const char *pna
 			c.ep.port = port;
 			node = jstr(e, "nodeName");
 			c.ep.local = cfg->node_name && *node && !strcmp(node, cfg->node_name);
+			c.ep.has_node = *node != 0;
 			c.ready = jbool(cond, "ready", true);
 			c.serving = jbool(cond, "serving", c.ready);
 			c.terminating = jbool(cond, "terminating", false);

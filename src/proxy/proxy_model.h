@@ -22,7 +22,8 @@
 typedef struct proxy_ep {
 	uint32_t addr;
 	uint16_t port;
-	bool local; /* on this node (EndpointSlice nodeName) */
+	bool local;    /* on this node (EndpointSlice nodeName) */
+	bool has_node; /* the slice names its node */
 } proxy_ep_t;
 
 typedef struct proxy_cidr {

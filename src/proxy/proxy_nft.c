@@ -6,7 +6,7 @@
  *
  *   nat-prerouting / nat-output (nat, dstnat):  jump services
  *   services:
- *     ip saddr != CLUSTER_CIDR  tuple @fe-masq-src  -> mark |= 0x4000   (ClusterIPs)
+ *     ip saddr != CLUSTER_CIDR  ip daddr @cluster-ips -> mark |= 0x4000 (ClusterIPs)
  *     tuple @fe-masq                               -> mark |= 0x4000    (external, policy Cluster)
  *     ip saddr CLUSTER_CIDR  tuple @fe-local  (group . sel) = tuple map @short-group;  sel vmap @sel-vmap
  *     fib saddr type local   tuple @fe-local  mark |= 0x4000;  the same   (Local: pods and the node
@@ -19,7 +19,7 @@
  *   sel-N-aT:  ClientIP affinity: (saddr . group) map @affinity (dynamic, timeout T), valid while
  *              (group . endpoint) is in @ep-valid, else forgotten; a fresh choice is stored
  *   nat-postrouting (srcnat): mark & 0x4000 -> clear it, masquerade fully-random;
- *              ct status dnat  ip saddr . ip daddr @hairpin -> masquerade fully-random
+ *              ct status dnat  ip saddr . ip daddr @hairpin (local endpoints) -> masquerade fully-random
  *   filter-prerouting (dstnat - 10): ct state new  tuple @lb-restrict  tuple . ip saddr != @lb-allow  drop
  *   filter-input / -forward (filter - 10), filter-output (dstnat + 10, after the DNAT):
  *              ct state new jump reject-check
@@ -60,7 +60,7 @@
 /* ---- sets ------------------------------------------------------------------------------------- */
 
 enum {
-	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ_SRC, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, S_EP_VALID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
+	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, S_EP_VALID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
 };
 
 /* nftables' datatype ids, so `nft list` can print the elements */
@@ -80,7 +80,6 @@ static const struct set_def {
 } SETS[N_SETS] = {
 	[S_CLUSTER_IPS] = { "cluster-ips", 0, 4, T_IP, 0, 0, { 0 } },
 	[S_NP_ADDRS] = { "nodeport-addrs", 0, 4, T_IP, 0, 0, { 0 } },
-	[S_FE_MASQ_SRC] = { "fe-masq-src", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[S_FE_MASQ] = { "fe-masq", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[S_FE_LOCAL] = { "fe-local", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[M_FE_ID] = { "fe-group", NFT_SET_MAP, 12, TUPLE_T, 8, CAT2(T_MARK, T_MARK), { 0 } },
@@ -593,7 +592,12 @@ static int build_elems(proxy_nft_t *n, sprec_t *r)
 	if (need_local)
 		add_group(&b, r->gid_local, sp->local, sp->n_local, sp->affinity_sec > 0);
 	for (i = 0; i < sp->n_all; i++) {
-		elem_t *e = eb_add(&b, S_HAIRPIN);
+		elem_t *e;
+		/* a pod reaches itself only through its own node: only local endpoints can hairpin (and
+		 * those of no known node, to be safe); keeps the set small on big clusters */
+		if (!sp->all[i].local && sp->all[i].has_node)
+			continue;
+		e = eb_add(&b, S_HAIRPIN);
 		if (e) {
 			memcpy(e->key, &sp->all[i].addr, 4);
 			memcpy(e->key + 4, &sp->all[i].addr, 4);
@@ -604,7 +608,6 @@ static int build_elems(proxy_nft_t *n, sprec_t *r)
 		if (e)
 			memcpy(e->key, &sp->cluster_ip, 4);
 		put_tuple(t, sp->cluster_ip, sp->proto, sp->port);
-		add_key(&b, S_FE_MASQ_SRC, t);
 		if (!sp->n_all)
 			add_key(&b, S_NO_EP, t);
 		if (sp->itp_local)
@@ -1286,9 +1289,10 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 		if (!np) {
 			r = rule_new(n, ch);
 			if (r) {
+				/* any port of a ClusterIP: an unserved one is rejected anyway */
 				x_in_cidr(r, true, &c->cluster_cidr, false);
-				x_tuple(r, false);
-				x_lookup(r, S_FE_MASQ_SRC, R_TUPLE, -1, false);
+				X_DADDR(r, R_TUPLE);
+				x_lookup(r, S_CLUSTER_IPS, R_TUPLE, -1, false);
 				x_mark_masq(r);
 			}
 			rule_emit(n, b, r);
