@@ -245,6 +245,7 @@ static void test_local_sets(void)
 		CHECK(v[0].n_local == 1 && v[0].local[0].addr == ip("10.42.0.2"));
 		CHECK_INT(v[0].n_local_ready, 0); /* the health check counts ready ones only */
 		CHECK(v[0].all[0].local == false);
+		CHECK(v[0].all[0].has_node); /* a known node: hairpin entries only for the local ones */
 	}
 	proxy_svcports_free(v, n);
 	json_decref(sl);
@@ -316,6 +317,7 @@ static void test_port_matching_and_dedup(void)
 	if (n >= 1) {
 		CHECK_INT(v[0].n_all, 1);
 		CHECK(v[0].n_all == 1 && v[0].all[0].addr == ip("10.42.0.1") && v[0].all[0].port == 8080);
+		CHECK(v[0].n_all == 1 && !v[0].all[0].has_node && !v[0].all[0].local);
 	}
 	proxy_svcports_free(v, n);
 	json_decref(sl[0]);
