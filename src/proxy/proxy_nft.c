@@ -1672,6 +1672,7 @@ int proxy_nft_commit(proxy_nft_t *n, bool full)
 	batch_t b = { 0 };
 	sprec_t *r, *next;
 	size_t i, j;
+	bool conflict = false;
 	int rc = 0;
 
 	if (full || n->need_full)
@@ -1698,8 +1699,14 @@ int proxy_nft_commit(proxy_nft_t *n, bool full)
 				kept = elem_equal(&r->elems[i], &r->next[j]);
 			if (kept)
 				continue;
-			if (ref_dec(&n->refs, &r->elems[i], &prog) && (rc = push(&dels, &prog)) < 0)
-				goto fail;
+			if (ref_dec(&n->refs, &r->elems[i], &prog)) {
+				if ((rc = push(&dels, &prog)) < 0)
+					goto fail;
+			} else if ((SETS[prog.set].flags & NFT_SET_MAP) && elem_equal(&prog, &r->elems[i])) {
+				/* two ports claimed one key (say an externalIP:port twice) and the one whose
+				 * value the kernel holds leaves: the other's value is not known here */
+				conflict = true;
+			}
 			if (r->elems[i].verdict == V_GOTO) {
 				selchain_t *s = sel_get(n, &r->elems[i], false);
 				if (s && s->refs)
@@ -1728,6 +1735,13 @@ int proxy_nft_commit(proxy_nft_t *n, bool full)
 				s->refs++;
 			}
 		}
+	}
+	if (conflict) {
+		/* rebuild from the desired states: the counts are redone from scratch */
+		free(dels.v);
+		free(adds.v);
+		log_debug("proxy: a shared map key changed owner: full sync");
+		return commit_full(n);
 	}
 	b_begin(n, &b);
 	for (i = 0; i < n->n_sels; i++)

@@ -208,6 +208,20 @@ expect_eq "loadBalancerSourceRanges with the client: served" ep1 "$(on outside c
 OUT=$(on ep1 curl -s --max-time 2 http://10.43.10.5/hostname || true)
 expect_eq "hairpin: an endpoint reaches itself through its ClusterIP" ep1 "$OUT"
 
+# ---- two Services claim one externalIP:port; the one programmed first goes --------------------------------
+svc dup1 10.43.10.6 '[{"name":"http","port":80,"targetPort":8080}]' '"externalIPs":["192.0.2.77"]'
+slice dup1 dup1-1 "$HTTP_PORTS" "$(ep_json 10.42.1.2 node1)"
+ext_is() { [ "$(on node1 curl -s --max-time 1 http://192.0.2.77/hostname)" = "$1" ]; }
+retry_until 10 ext_is ep1 || true
+svc dup2 10.43.10.7 '[{"name":"http","port":80,"targetPort":8080}]' '"externalIPs":["192.0.2.77"]'
+slice dup2 dup2-1 "$HTTP_PORTS" "$(ep_json 10.42.2.2 node2)"
+sleep 1
+expect_eq "a duplicate externalIP:port: the first Service keeps it" ep1 "$(on node1 curl -s --max-time 2 http://192.0.2.77/hostname || true)"
+k delete service dup1 >/dev/null
+k delete endpointslice dup1-1 >/dev/null
+retry_until 10 ext_is ep3 || true
+expect_eq "... and once it is deleted, the other one has it" ep3 "$(on node1 curl -s --max-time 2 http://192.0.2.77/hostname || true)"
+
 # ---- a readiness flip ------------------------------------------------------------------------------------
 slice web web-1 "$HTTP_PORTS" "$(ep_json 10.42.1.2 node1)" "$(ep_json 10.42.1.3 node1 false)" "$(ep_json 10.42.2.2 node2)"
 retry_until 10 answers node1 http://10.43.10.1 30 "ep1 ep3 " || true
