@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/pki.h"
 #include "lib/version.h"
+#include "proxy/proxy.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
 
@@ -36,7 +37,12 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
-		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
+		   "  --log-level LEVEL     error, warn, info, debug (default info)\n"
+		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --cluster-cidr CIDR   pod addresses (default " PROXY_CLUSTER_CIDR_DEFAULT ")\n"
+		   "  --service-cidr CIDR   Service addresses (default " PROXY_SERVICE_CIDR_DEFAULT ")\n"
+		   "  --cluster-dns IP      left to the node-local DNS (default " PROXY_CLUSTER_DNS_DEFAULT ")\n"
+		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n");
 }
 
 /* A DNS-1123 subdomain, as a Node name must be (lower-case alphanumerics, '-' and '.', at most
@@ -98,6 +104,11 @@ int cmd_agent(int argc, char **argv)
 		{ "node-ip", required_argument, NULL, 'i' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "nodeport-addresses", required_argument, NULL, 'N' },
+		{ "cluster-cidr", required_argument, NULL, 'C' },
+		{ "service-cidr", required_argument, NULL, 'S' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "proxy-health-port", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +126,8 @@ int cmd_agent(int argc, char **argv)
 	announce_t *an = NULL;
 	announce_config_t anc = { 0 };
 	struct sig_ctx sc = { 0 };
+	proxy_config_t pc = { 0 };
+	proxy_t *proxy = NULL;
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -146,6 +159,28 @@ int cmd_agent(int argc, char **argv)
 			}
 			log_level = rc;
 			break;
+		case 'N':
+			pc.nodeport_addresses = optarg;
+			break;
+		case 'C':
+			pc.cluster_cidr = optarg;
+			break;
+		case 'S':
+			pc.service_cidr = optarg;
+			break;
+		case 'D':
+			pc.cluster_dns = optarg;
+			break;
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --proxy-health-port '%s'\n", optarg);
+				return 2;
+			}
+			pc.health_port = v ? (int)v : -1;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -178,6 +213,12 @@ int cmd_agent(int argc, char **argv)
 			return 1;
 		}
 		node_ip = ip_buf;
+	}
+	pc.node_name = node_name;
+	pc.node_ip = node_ip;
+	if (proxy_config_check(&pc) < 0) {
+		fprintf(stderr, "portico agent: invalid --nodeport-addresses, --cluster-cidr, --service-cidr or --cluster-dns\n");
+		return 2;
 	}
 	if (!ca_file) {
 		snprintf(ca_buf, sizeof(ca_buf), "%s/ca.crt", data_dir);
@@ -239,6 +280,11 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: load-balancer announcer: %s", strerror(-rc));
 		goto out;
 	}
+	rc = proxy_start(base, c, &pc, &proxy);
+	if (rc < 0) {
+		log_err("agent: service proxy: %s", strerror(-rc));
+		goto out;
+	}
 	sc.base = base;
 	sc.an = an;
 	sig_term = evsignal_new(base, SIGTERM, on_signal, &sc);
@@ -252,6 +298,7 @@ int cmd_agent(int argc, char **argv)
 	ret = 0;
 out:
 	announce_free(an);
+	proxy_free(proxy);
 	agent_free(a);
 	kclient_free(c);
 	if (sig_term)

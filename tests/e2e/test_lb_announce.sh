@@ -48,7 +48,7 @@ for n in n1 n2 n3; do
 	on "$n" nft -f - <<-NFT
 		table ip lbtest {
 			chain pre {
-				type nat hook prerouting priority -100;
+				type nat hook prerouting priority -150; # before the proxy's dstnat: the first DNAT of a connection wins
 				ip daddr 198.51.100.0/28 tcp dport 80 dnat to ${NODE_IP[$n]}:8080
 			}
 		}
