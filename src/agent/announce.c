@@ -361,11 +361,11 @@ static void on_arp(evutil_socket_t fd, short what, void *arg)
 	/* bounded, so a flood cannot starve the loop (and the lease renewals) */
 	for (i = 0; i < 64; i++) {
 		rc = arp_sock_recv(fd, &req);
-		if (rc == -EAGAIN && i < 63)
-			continue; /* a skipped packet; more may be queued */
-		if (rc < 0 && rc != -EBADMSG && rc != -EPROTONOSUPPORT)
+		if (rc == -ENOMSG || rc == -EBADMSG || rc == -EPROTONOSUPPORT)
+			continue; /* not for us; more may be queued */
+		if (rc < 0)
 			break;
-		if (rc < 0 || req.op != ARP_OP_REQUEST || !v4_announced(a, req.tpa))
+		if (req.op != ARP_OP_REQUEST || !v4_announced(a, req.tpa))
 			continue;
 		if (!arp_answer(&req, req.tpa, a->mac, &rep))
 			continue;
@@ -711,9 +711,9 @@ static int lease_write(announce_t *a, svc_state_t *s, announce_act_t act, const 
 	if (!body)
 		return -ENOMEM;
 	sp = json_object_get(body, "spec");
-	if (act != ANNOUNCE_CREATE)
+	if (act != ANNOUNCE_CREATE && ctrl_meta(cur, "resourceVersion")) /* none: unconditional */
 		json_object_set_new(json_object_get(body, "metadata"), "resourceVersion",
-				    json_string(ctrl_meta(cur, "resourceVersion") ? ctrl_meta(cur, "resourceVersion") : ""));
+				    json_string(ctrl_meta(cur, "resourceVersion")));
 	if (act != ANNOUNCE_RELEASE)
 		json_object_set_new(sp, "holderIdentity", json_string(a->node));
 	json_object_set_new(sp, "leaseDurationSeconds", json_integer(ANNOUNCE_LEASE_MS / 1000));
@@ -743,14 +743,23 @@ static void release_or_forget(announce_t *a, size_t idx)
 	const json_t *cur = lease_current(a, s);
 	const char *holder = json_string_value(json_object_get(json_object_get(cur, "spec"), "holderIdentity"));
 
+	bool renewing = s->req != NULL;
+
 	set_announcing(a, s, false, now_ms());
 	if (s->req) {
 		kclient_cancel(s->req);
 		s->req = NULL;
 	}
 	if (cur && holder && strcmp(holder, a->node) == 0) {
-		/* fire and forget: the state goes away now */
-		lease_write(a, s, ANNOUNCE_RELEASE, cur, now_ms(), false);
+		/* Fire and forget: the state goes away now. A renewal in flight may still land and would
+		 * make a conditional release fail (409), leaving the others to wait for expiry; then the
+		 * release goes without resourceVersion. At worst it clears a takeover we had not seen
+		 * yet, and that node takes the released lease again at once. */
+		json_t *uncond = renewing ? json_deep_copy(cur) : NULL;
+
+		json_object_del(json_object_get(uncond, "metadata"), "resourceVersion");
+		lease_write(a, s, ANNOUNCE_RELEASE, uncond ? uncond : cur, now_ms(), false);
+		json_decref(uncond);
 	}
 	st_free(s);
 	memmove(a->st + idx, a->st + idx + 1, (a->nst - idx - 1) * sizeof(*a->st));

@@ -116,7 +116,7 @@ int arp_sock_recv(int fd, arp_pkt_t *ret)
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (from.sll_pkttype != PACKET_HOST && from.sll_pkttype != PACKET_BROADCAST)
-		return -EAGAIN;
+		return -ENOMSG;
 	return arp_parse(buf, (size_t)n, ret);
 }
 

@@ -40,9 +40,9 @@ void arp_gratuitous(const uint8_t ip[4], const uint8_t mac[6], arp_pkt_t *ret);
  * negative errno (caller closes). */
 int arp_sock_open(int ifindex);
 
-/* Receives one ARP packet addressed to us or broadcast (outgoing copies and other hosts' unicast
- * are skipped: -EAGAIN). 0, -EAGAIN when nothing is queued, -EBADMSG / -EPROTONOSUPPORT for
- * malformed or foreign packets, other negative errno from recvfrom. */
+/* Receives one ARP packet addressed to us or broadcast. 0; -ENOMSG for a packet skipped (our own
+ * outgoing copies, other hosts' unicast); -EAGAIN when nothing is queued; -EBADMSG /
+ * -EPROTONOSUPPORT for malformed or foreign packets; other negative errno from recvfrom. */
 int arp_sock_recv(int fd, arp_pkt_t *ret);
 
 /* Sends p to dst (6 bytes; ff:ff:ff:ff:ff:ff for broadcast) out of ifindex. 0 or negative errno. */
