@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
+#include "dns/dns_node.h"
 #include "lib/version.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
@@ -35,7 +36,11 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
-		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
+		   "  --log-level LEVEL     error, warn, info, debug (default info)\n"
+		   "  --cluster-dns IP      the cluster DNS address, served here (default " DNS_NODE_CLUSTER_DNS_DEFAULT ")\n"
+		   "  --cluster-domain D    the cluster's DNS zone (default cluster.local)\n"
+		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf)\n"
+		   "  --dns-port PORT       DNS port (default 53; 0 turns cluster DNS off)\n");
 }
 
 /* A DNS-1123 subdomain, as a Node name must be (lower-case alphanumerics, '-' and '.', at most
@@ -87,6 +92,10 @@ int cmd_agent(int argc, char **argv)
 		{ "node-ip", required_argument, NULL, 'i' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "cluster-domain", required_argument, NULL, 'Z' },
+		{ "dns-upstream", required_argument, NULL, 'U' },
+		{ "dns-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +110,8 @@ int cmd_agent(int argc, char **argv)
 	struct event *sig_term = NULL, *sig_int = NULL;
 	kclient_t *c = NULL;
 	agent_t *a = NULL;
+	dns_node_config_t dns_cfg = { .port = 53 };
+	dns_node_t *dns = NULL;
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -132,6 +143,25 @@ int cmd_agent(int argc, char **argv)
 			}
 			log_level = rc;
 			break;
+		case 'D':
+			dns_cfg.cluster_dns = optarg;
+			break;
+		case 'Z':
+			dns_cfg.cluster_domain = optarg;
+			break;
+		case 'U':
+			dns_cfg.upstream = optarg;
+			break;
+		case 'P': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --dns-port '%s'\n", optarg);
+				return 2;
+			}
+			dns_cfg.port = (int)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -217,6 +247,15 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: %s", strerror(-rc));
 		goto out;
 	}
+	if (dns_cfg.port) {
+		/* cluster DNS on this node, fed from the same API connection */
+		dns_cfg.node_ip = node_ip;
+		rc = dns_node_start(base, c, &dns_cfg, &dns);
+		if (rc < 0) {
+			log_err("agent: cluster DNS: %s", strerror(-rc));
+			goto out;
+		}
+	}
 	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
 	sig_int = evsignal_new(base, SIGINT, on_signal, base);
 	if (!sig_term || !sig_int)
@@ -227,6 +266,7 @@ int cmd_agent(int argc, char **argv)
 	event_base_dispatch(base);
 	ret = 0;
 out:
+	dns_node_free(dns);
 	agent_free(a);
 	kclient_free(c);
 	if (sig_term)

@@ -156,6 +156,7 @@ struct svc;
 struct slice {
 	struct hent h; /* key: "ns/slicename" */
 	char *key;
+	uint32_t gen; /* resync generation that last saw it (dns_zone_resync_begin) */
 	struct slice *next; /* in svc->slices */
 	struct svc *svc;
 	struct port *ports;
@@ -173,6 +174,7 @@ struct svc {
 	char *key;
 	const char *ns, *name; /* point into key */
 	bool present;          /* the Service exists (slices may come first) */
+	uint32_t gen;
 	int type;
 	struct ipaddr ips[2];
 	size_t nips;
@@ -188,6 +190,7 @@ struct svc {
 struct pod {
 	struct hent h; /* key: "ns/name" */
 	char *key;
+	uint32_t gen;
 	struct ipaddr ips[2];
 	size_t nips;
 };
@@ -214,6 +217,7 @@ struct dns_zone {
 	 * rather than by scanning lists that grow with the endpoints */
 	struct rr **dd;
 	size_t dd_mask;
+	uint32_t gen[3]; /* per kind: stamped on every object applied, for dns_zone_resync_end() */
 };
 
 static const uint8_t arpa4[] = "\7in-addr\4arpa";
@@ -634,6 +638,7 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 	s->nips = 0;
 	s->extlen = 0;
 	s->present = !deleted;
+	s->gen = z->gen[DNS_KIND_SERVICE];
 	if (!deleted) {
 		const json_t *spec = json_object_get(obj, "spec");
 		const char *type = jstr(spec, "type"), *cip = jstr(spec, "clusterIP");
@@ -775,6 +780,7 @@ static int apply_slice(dns_zone_t *z, const json_t *obj, bool deleted)
 	sl->h.key = (const uint8_t *)sl->key;
 	sl->h.klen = klen;
 	sl->h.hash = h;
+	sl->gen = z->gen[DNS_KIND_ENDPOINTSLICE];
 	htab_add(&z->slices, &sl->h);
 	sl->svc = s;
 	sl->next = s->slices;
@@ -886,6 +892,7 @@ static int apply_pod(dns_zone_t *z, const json_t *obj, bool deleted)
 	p->h.key = (const uint8_t *)p->key;
 	p->h.klen = klen;
 	p->h.hash = h;
+	p->gen = z->gen[DNS_KIND_POD];
 	htab_add(&z->pods, &p->h);
 	for (size_t i = 0; i < nips; i++) {
 		int e = podip_get(z, key, nslen, &ips[i]);
@@ -1034,6 +1041,79 @@ void dns_zone_free(dns_zone_t *z)
 		owner_clear(z, &z->own);
 	htab_drain(&z->names, drain_node, z);
 	free(z);
+}
+
+uint32_t dns_zone_resync_begin(dns_zone_t *z, dns_kind_t kind)
+{
+	return ++z->gen[kind];
+}
+
+/* the key "ns/name" as the metadata of an object, for removing what a relist no longer holds */
+static json_t *key_obj(const char *key)
+{
+	const char *slash = strchr(key, '/');
+
+	if (!slash)
+		return NULL;
+	return json_pack("{s:{s:s#,s:s}}", "metadata", "namespace", key, (int)(slash - key), "name", slash + 1);
+}
+
+size_t dns_zone_resync_end(dns_zone_t *z, dns_kind_t kind, uint32_t gen)
+{
+	struct htab *t = kind == DNS_KIND_SERVICE ? &z->svcs : kind == DNS_KIND_ENDPOINTSLICE ? &z->slices : &z->pods;
+	size_t removed = 0;
+	bool again = true;
+
+	/* each removal may free entries of the same table (a Service without slices): restart the
+	 * scan after one; relists are rare and the stale objects few */
+	while (again) {
+		again = false;
+		for (size_t i = 0; i <= t->mask && !again; i++)
+			for (struct hent *e = t->b[i]; e && !again; e = e->next) {
+				const char *key;
+				uint32_t g;
+				if (kind == DNS_KIND_SERVICE) {
+					struct svc *sv = (struct svc *)e;
+					if (!sv->present)
+						continue;
+					key = sv->key, g = sv->gen;
+				} else if (kind == DNS_KIND_ENDPOINTSLICE) {
+					key = ((struct slice *)e)->key, g = ((struct slice *)e)->gen;
+				} else {
+					key = ((struct pod *)e)->key, g = ((struct pod *)e)->gen;
+				}
+				if (g == gen)
+					continue;
+				json_t *o = key_obj(key);
+				if (!o)
+					continue;
+				dns_zone_apply(z, kind, o, true);
+				json_decref(o);
+				removed++;
+				again = true;
+			}
+	}
+	return removed;
+}
+
+int dns_zone_cname_target(const dns_zone_t *z, const dns_query_t *q, uint8_t out[DNS_NAME_MAX])
+{
+	const struct node *n;
+	const struct rr *rr;
+
+	if (!q->has_q || q->rcode || q->qtype == DNS_T_CNAME)
+		return 0;
+	n = node_find(z, q->qname_lc, q->qname_len);
+	if (!n || !(rr = n->rr[RK_CNAME]) || rr->rdlen <= rr->fixlen)
+		return 0;
+	uint8_t lc[DNS_NAME_MAX];
+	size_t len = rr->rdlen - rr->fixlen;
+	memcpy(out, rr->rdata + rr->fixlen, len);
+	for (size_t i = 0; i < len; i++)
+		lc[i] = dns_lower(out[i]); /* label lengths are below 'A': unchanged */
+	if (name_under(lc, len, z->apex, z->apex_len))
+		return 0; /* a target inside the zone: the resolver asks us again */
+	return (int)(rr->rdlen - rr->fixlen);
 }
 
 size_t dns_zone_names(const dns_zone_t *z)
