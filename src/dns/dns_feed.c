@@ -2,6 +2,7 @@
  * reflector (list, watch from the list's resourceVersion with bookmarks, relist on 410 Expired,
  * back-off on errors) without its store. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "core/log.h"
 #include "dns/dns_feed.h"
 
-#define PAGE_LIMIT 500
+#define PAGE_LIMIT 250 /* objects per list page: bounds the parsed JSON held at once */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 
@@ -130,6 +131,9 @@ static void on_list(int status, json_t *body, void *arg)
 		dns_server_zone_unlock(f->srv);
 	if (gone)
 		log_info("dns: relist of %s removed %zu objects", kinds[w->k].path, gone);
+	/* the pages' JSON trees are gone, but glibc keeps their memory below the heap top: hand it
+	 * back, or a big first list sets the agent's RSS for good */
+	malloc_trim(0);
 	set_rv(w, json_string_value(json_object_get(md, "resourceVersion")));
 	w->synced = true;
 	w->backoff_ms = 0;

@@ -116,7 +116,7 @@ int dns_node_read_resolv(const char *path, struct sockaddr_storage *addrs, int m
 			continue;
 		v = p + 10 + strspn(p + 10, " \t");
 		size_t len = strcspn(v, " \t\r\n%"); /* a zone index (fe80::1%eth0) is not supported */
-		if (len && parse_addr(v, len, &addrs[n]) == 0)
+		if (len && v[len] != '%' && parse_addr(v, len, &addrs[n]) == 0)
 			n++;
 	}
 	fclose(f);

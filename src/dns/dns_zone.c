@@ -115,11 +115,11 @@ struct rr;
 struct node {
 	struct hent h; /* key: name */
 	struct node *parent;
-	uint32_t nchild, nrr;
-	bool pinned; /* exists without records: the apex, svc.<zone>, pod.<zone> */
 	struct rr *rr[RK_N];
-	uint32_t cnt[RK_N];
-	size_t len;
+	uint32_t nchild, nrr;
+	uint32_t cnt[RK_SRV + 1]; /* records of the kinds whose count an answer needs (rotation, SRV weight) */
+	uint8_t len;
+	bool pinned; /* exists without records: the apex, svc.<zone>, pod.<zone> */
 	uint8_t name[]; /* lower-cased wire form */
 };
 
@@ -134,21 +134,24 @@ struct rr {
 	uint8_t rdata[];
 };
 
+/* Sizes matter here: a cluster has tens of thousands of these (the 30 MiB budget for 10,000
+ * Services and 50,000 endpoints), so names live out of line and only where present. */
 struct ipaddr {
-	int fam; /* AF_INET or AF_INET6 */
+	uint8_t fam; /* AF_INET or AF_INET6 */
 	uint8_t a[16];
 };
 
 struct port {
-	char name[DNS_LABEL_MAX + 1];
-	char proto[8];
+	const char *name; /* into the string area after the array (parse_ports) */
 	uint16_t port;
+	char proto[6];    /* "tcp", "udp", "sctp" */
 };
 
 struct ep {
-	size_t first, n; /* into the slice's addrs */
-	char host[DNS_LABEL_MAX + 1];
+	uint32_t first; /* into the slice's addrs */
+	uint16_t n;
 	bool ready;
+	char *host;     /* NULL when the endpoint has no hostname */
 };
 
 struct svc;
@@ -180,7 +183,7 @@ struct svc {
 	size_t nips;
 	struct port *ports;
 	size_t nports;
-	uint8_t ext[DNS_NAME_MAX];
+	uint8_t *ext; /* ExternalName target (wire form), NULL otherwise */
 	size_t extlen;
 	bool publish_not_ready;
 	struct slice *slices;
@@ -342,7 +345,8 @@ static int rr_add(dns_zone_t *z, struct rr **owner, const uint8_t *name, int kin
 	rr->pprev = &n->rr[kind];
 	n->rr[kind] = rr;
 	n->nrr++;
-	n->cnt[kind]++;
+	if (kind <= RK_SRV)
+		n->cnt[kind]++;
 	rr->onext = *owner;
 	*owner = rr;
 	if (z->dd)
@@ -359,7 +363,8 @@ static void owner_clear(dns_zone_t *z, struct rr **owner)
 		if (rr->next)
 			rr->next->pprev = rr->pprev;
 		n->nrr--;
-		n->cnt[rr->kind]--;
+		if (rr->kind <= RK_SRV)
+			n->cnt[rr->kind]--;
 		free(rr);
 		node_release(z, n);
 	}
@@ -501,7 +506,7 @@ static int svc_publish(dns_zone_t *z, struct svc *s)
 					/* the spec's "hostname": the endpoint's, else a unique id; CoreDNS
 					 * uses the dashed address */
 					ip_dashed(ip, dashed);
-					if (mkname(tgt, "%s.%s", ep->host[0] ? ep->host : dashed, bstr) < 0)
+					if (mkname(tgt, "%s.%s", ep->host ? ep->host : dashed, bstr) < 0)
 						continue;
 					r = addr_rr(z, &s->rrs, base, ip);
 					if (r == 0)
@@ -556,14 +561,21 @@ static int obj_key(const json_t *obj, char *key, size_t cap, size_t *ret_nslen)
 
 static size_t parse_ports(const json_t *arr, struct port **ret)
 {
-	size_t n = 0, cap = json_array_size(arr);
+	size_t n = 0, cap = json_array_size(arr), strs = 0;
 	struct port *ps;
+	char *str;
 
 	*ret = NULL;
 	if (cap > MAX_PORTS)
 		cap = MAX_PORTS;
-	if (cap == 0 || !(ps = calloc(cap, sizeof(*ps))))
+	for (size_t i = 0; i < cap; i++) {
+		const char *name = jstr(json_array_get(arr, i), "name");
+		strs += name ? strlen(name) + 1 : 1;
+	}
+	/* the array, then every name: one allocation per object */
+	if (cap == 0 || !(ps = calloc(1, cap * sizeof(*ps) + strs)))
 		return 0;
+	str = (char *)(ps + cap);
 	for (size_t i = 0; i < cap; i++) {
 		const json_t *p = json_array_get(arr, i);
 		const char *name = jstr(p, "name"), *proto = jstr(p, "protocol");
@@ -574,7 +586,10 @@ static size_t parse_ports(const json_t *arr, struct port **ret)
 			proto = "TCP";
 		if ((name && strlen(name) > DNS_LABEL_MAX) || strlen(proto) >= sizeof(ps[n].proto))
 			continue;
-		snprintf(ps[n].name, sizeof(ps[n].name), "%s", name ? name : "");
+		size_t nl = name ? strlen(name) : 0;
+		memcpy(str, name ? name : "", nl + 1);
+		ps[n].name = str;
+		str += nl + 1;
 		for (size_t j = 0; proto[j]; j++) /* `_tcp`: SRV labels are conventionally lower case */
 			ps[n].proto[j] = (char)dns_lower((uint8_t)proto[j]);
 		ps[n].port = (uint16_t)num;
@@ -617,6 +632,7 @@ static void svc_maybe_free(dns_zone_t *z, struct svc *s)
 	owner_clear(z, &s->rrs);
 	htab_del(&z->svcs, &s->h);
 	free(s->ports);
+	free(s->ext);
 	free(s->key);
 	free(s);
 }
@@ -636,6 +652,8 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 	s->ports = NULL;
 	s->nports = 0;
 	s->nips = 0;
+	free(s->ext);
+	s->ext = NULL;
 	s->extlen = 0;
 	s->present = !deleted;
 	s->gen = z->gen[DNS_KIND_SERVICE];
@@ -650,9 +668,13 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 		s->nports = parse_ports(json_object_get(spec, "ports"), &s->ports);
 		if (type && strcmp(type, "ExternalName") == 0) {
 			const char *ext = jstr(spec, "externalName");
-			int n = ext ? dns_name_from_str(ext, false, s->ext) : -EINVAL;
+			uint8_t wire[DNS_NAME_MAX];
+			int n = ext ? dns_name_from_str(ext, false, wire) : -EINVAL;
 			s->type = SVC_EXTNAME;
-			s->extlen = n > 1 ? (size_t)n : 0;
+			if (n > 1 && (s->ext = malloc((size_t)n))) {
+				memcpy(s->ext, wire, (size_t)n);
+				s->extlen = (size_t)n;
+			}
 		} else if (cip && strcmp(cip, "None") == 0) {
 			s->type = SVC_HEADLESS;
 		} else {
@@ -675,6 +697,8 @@ static void slice_free(struct slice *sl)
 	if (!sl)
 		return;
 	free(sl->ports);
+	for (size_t i = 0; sl->eps && i < sl->neps; i++)
+		free(sl->eps[i].host);
 	free(sl->eps);
 	free(sl->addrs);
 	free(sl->key);
@@ -723,17 +747,21 @@ static int slice_parse(struct slice *sl, const json_t *obj)
 		const char *host = jstr(e, "hostname");
 		struct ep *ep = &sl->eps[sl->neps];
 
-		ep->first = sl->naddrs;
+		ep->first = (uint32_t)sl->naddrs;
 		for (size_t a = 0; a < json_array_size(addrs) && a < MAX_ADDRS; a++)
 			if (ip_parse(json_string_value(json_array_get(addrs, a)), &sl->addrs[sl->naddrs]))
 				sl->naddrs++;
-		ep->n = sl->naddrs - ep->first;
+		ep->n = (uint16_t)(sl->naddrs - ep->first);
 		/* a missing ready condition means unknown, to be taken as ready (EndpointSlice v1) */
 		ep->ready = !json_is_false(ready);
 		if (host && *host && strlen(host) <= DNS_LABEL_MAX && !strchr(host, '.'))
-			snprintf(ep->host, sizeof(ep->host), "%s", host);
-		if (ep->n)
+			ep->host = strdup(host); /* NULL on ENOMEM: the endpoint goes by its address */
+		if (ep->n) {
 			sl->neps++;
+		} else { /* no usable address: the slot is reused by the next endpoint */
+			free(ep->host);
+			ep->host = NULL;
+		}
 	}
 	return 0;
 }
