@@ -133,9 +133,8 @@ taskset -c 0 nsd -c "$W/nsd.conf" -d >"$OUT/dns-nsd.log" 2>&1 &
 NPID=$!
 PIDS+=("$NPID")
 for _ in $(seq 100); do dig +short +time=1 +tries=1 svc-1.ns-1.svc.cluster.local @127.0.0.1 | grep -q . && break; sleep 0.2; done
-# the serving child(ren) and xfrd, and the main process
-NSD_PIDS=("$NPID" $(pgrep -P "$NPID" | xargs))
-for p in $(pgrep -P "$NPID"); do NSD_PIDS+=($(pgrep -P "$p" | xargs)); done
+# every nsd process (main, xfrd, the serving child): the PID namespace holds only ours
+mapfile -t NSD_PIDS < <(pgrep -x nsd)
 measure nsd "${NSD_PIDS[@]}"
 kill -TERM "$NPID"
 wait "$NPID" 2>/dev/null || true
