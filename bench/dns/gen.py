@@ -6,6 +6,7 @@ zone file for NSD and Knot, and as a dnsperf query file (one A query per Service
   gen.py create SERVER_URL CA TOKEN N E THREADS   -> creates the objects, prints the rate
   gen.py zone N E FILE                           -> zone file for cluster.local
   gen.py queries N FILE                          -> dnsperf input
+  gen.py proglat SERVER_URL CA TOKEN DNS_IP COUNT  -> API create (201) to first positive answer, ms
 """
 import http.client, json, random, ssl, sys, threading, time, urllib.parse
 
@@ -105,6 +106,35 @@ def queries(n, path):
         f.write("\n".join(names) + "\n")
 
 
+def proglat(url, ca, token, dns, count):
+    import socket, struct
+    u = urllib.parse.urlparse(url)
+    c = http.client.HTTPSConnection(u.hostname, u.port, context=ssl.create_default_context(cafile=ca))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    lat = []
+    for i in range(count):
+        name = "lat-%d" % i
+        qname = b"".join(bytes([len(l)]) + l.encode() for l in ("%s.ns-0.svc.cluster.local" % name).split(".")) + b"\0"
+        q = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + qname + struct.pack(">HH", 1, 1)
+        c.request("POST", "/api/v1/namespaces/ns-0/services",
+                  json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                              "spec": {"ports": [{"port": 80}]}}),
+                  {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        t0 = time.monotonic()
+        while True:
+            s.sendto(q, (dns, 53))
+            a = s.recv(4096)
+            if struct.unpack(">H", a[6:8])[0] > 0 or time.monotonic() - t0 > 5:
+                break
+        lat.append((time.monotonic() - t0) * 1000)
+        time.sleep(0.02)
+    lat.sort()
+    print("%.2f %.2f" % (lat[len(lat) // 2], lat[-1]))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "create":
@@ -112,5 +142,7 @@ if __name__ == "__main__":
                         int(sys.argv[6]), int(sys.argv[7])))
     elif cmd == "zone":
         zone(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif cmd == "proglat":
+        proglat(sys.argv[2], sys.argv[3], open(sys.argv[4]).read().strip(), sys.argv[5], int(sys.argv[6]))
     elif cmd == "queries":
         queries(int(sys.argv[2]), sys.argv[3])

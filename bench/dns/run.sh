@@ -105,6 +105,12 @@ NAMES=$(curl -s http://127.0.0.1:9153/metrics | awk '/^portico_dns_zone_names / 
 echo "== agent synced in $T_SYNC ms: $NAMES names; RSS $(rss_kib "$APID") KiB (peak $(awk '/^VmHWM:/ {print $2}' /proc/$APID/status) KiB)"
 echo "RESULT server=portico-sync sync_ms=$T_SYNC names=$NAMES rss_kib=$(rss_kib "$APID") hwm_kib=$(awk '/^VmHWM:/ {print $2}' /proc/$APID/status)" >>"$RESULTS"
 measure portico "$APID"
+# programming latency: API create (201) to the first answer that has it, 50 Services; and the
+# agent's own figure (watch event arrival to answerable) from its metrics
+read -r PL_MED PL_MAX < <(python3 "$ROOT/bench/dns/gen.py" proglat https://127.0.0.1:6443 "$W/data/server/ca.crt" \
+	"$W/data/server/admin-token" 127.0.0.1 50)
+PL_AGENT=$(curl -s http://127.0.0.1:9153/metrics | awk '/^portico_dns_programming_duration_max_seconds / {printf "%.3f", $2 * 1000}')
+echo "RESULT server=portico-prog api_to_answer_median_ms=$PL_MED api_to_answer_max_ms=$PL_MAX event_to_answerable_max_ms=$PL_AGENT" | tee -a "$RESULTS"
 kill -TERM "$APID"
 wait "$APID" 2>/dev/null || true
 kill -TERM "$SPID"
@@ -181,3 +187,6 @@ echo
 echo "targets: qps >= NSD's: $(verdict "$(get portico qps)" ">=" "$(get nsd qps)"); CPU <= 2.0 us/query: $(verdict "$(get portico cpu_us_per_q)" "<" 2.0001);" \
 	"p99 < 1 ms at half peak: $(verdict "$(get portico p99_ms_at_half)" "<" 1); RSS < 30 MiB with $N services/$((N * E)) endpoints: $(verdict "$(get portico-sync rss_kib)" "<" 30720)"
 echo "agent: synced in $(get portico-sync sync_ms) ms, peak RSS $(get portico-sync hwm_kib) KiB"
+echo "programming latency: API 201 to first answer median $(get portico-prog api_to_answer_median_ms) ms, max $(get portico-prog api_to_answer_max_ms) ms;" \
+	"watch event to answerable (watch events, not the initial list), max $(get portico-prog event_to_answerable_max_ms) ms:" \
+	"$(verdict "$(get portico-prog api_to_answer_max_ms)" "<" 10)"

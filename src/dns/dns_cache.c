@@ -1,11 +1,13 @@
 /* The forwarder's cache; see dns_cache.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dns/dns_cache.h"
 
 #define WAYS 4
+#define STRIPES 64 /* locks, each over every 64th set: workers rarely meet on one */
 
 struct centry {
 	uint64_t hash;
@@ -19,9 +21,15 @@ struct centry {
 struct dns_cache {
 	struct centry *e;
 	size_t mask;
-	size_t count;
+	size_t count; /* atomic */
 	uint32_t max_ttl, max_neg;
+	pthread_mutex_t lk[STRIPES];
 };
+
+static pthread_mutex_t *stripe(dns_cache_t *c, uint64_t h)
+{
+	return &c->lk[((h & c->mask) / WAYS) % STRIPES];
+}
 
 static uint64_t key_hash(const dns_query_t *q)
 {
@@ -46,6 +54,8 @@ dns_cache_t *dns_cache_new(size_t entries, uint32_t max_ttl, uint32_t max_neg_tt
 		return NULL;
 	}
 	c->mask = n - 1;
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&c->lk[i], NULL);
 	c->max_ttl = max_ttl;
 	c->max_neg = max_neg_ttl;
 	return c;
@@ -57,6 +67,8 @@ void dns_cache_free(dns_cache_t *c)
 		return;
 	for (size_t i = 0; i <= c->mask; i++)
 		free(c->e[i].msg);
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_destroy(&c->lk[i]);
 	free(c->e);
 	free(c);
 }
@@ -72,16 +84,22 @@ int dns_cache_get(dns_cache_t *c, const dns_query_t *q, uint64_t now_ms, uint8_t
 	uint64_t h = key_hash(q);
 	struct centry *set = &c->e[h & c->mask & ~(uint64_t)(WAYS - 1)];
 
+	pthread_mutex_t *lk = stripe(c, h);
+	int hit = 0;
+
+	pthread_mutex_lock(lk);
 	for (int i = 0; i < WAYS; i++) {
 		struct centry *e = &set[i];
 		if (!entry_is(e, h, q))
 			continue;
-		if (now_ms >= e->expire_ms)
-			return 0;
-		uint32_t age = (uint32_t)((now_ms - e->stored_ms) / 1000);
-		return dns_msg_reply(q, e->msg, e->len, age, out, cap, ret_len) == 0 ? 1 : 0;
+		if (now_ms < e->expire_ms) {
+			uint32_t age = (uint32_t)((now_ms - e->stored_ms) / 1000);
+			hit = dns_msg_reply(q, e->msg, e->len, age, out, cap, ret_len) == 0;
+		}
+		break;
 	}
-	return 0;
+	pthread_mutex_unlock(lk);
+	return hit;
 }
 
 int dns_cache_put(dns_cache_t *c, const dns_query_t *q, const uint8_t *msg, size_t len, uint32_t ttl, bool negative,
@@ -89,13 +107,19 @@ int dns_cache_put(dns_cache_t *c, const dns_query_t *q, const uint8_t *msg, size
 {
 	uint64_t h = key_hash(q);
 	struct centry *set = &c->e[h & c->mask & ~(uint64_t)(WAYS - 1)], *victim = NULL;
+	pthread_mutex_t *lk = stripe(c, h);
 	uint32_t cap = negative ? c->max_neg : c->max_ttl;
-	uint8_t *copy;
+	uint8_t *copy, *old;
 
 	if (ttl == 0 || len > UINT16_MAX)
 		return 0;
 	if (ttl > cap)
 		ttl = cap;
+	copy = malloc(len); /* outside the lock */
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, msg, len);
+	pthread_mutex_lock(lk);
 	for (int i = 0; i < WAYS && !victim; i++)
 		if (entry_is(&set[i], h, q) || set[i].expire_ms <= now_ms)
 			victim = &set[i];
@@ -105,13 +129,9 @@ int dns_cache_put(dns_cache_t *c, const dns_query_t *q, const uint8_t *msg, size
 			if (set[i].stored_ms < victim->stored_ms)
 				victim = &set[i];
 	}
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, msg, len);
 	if (victim->expire_ms == 0)
-		c->count++;
-	free(victim->msg);
+		__atomic_add_fetch(&c->count, 1, __ATOMIC_RELAXED);
+	old = victim->msg;
 	victim->msg = copy;
 	victim->len = (uint16_t)len;
 	victim->hash = h;
@@ -122,10 +142,12 @@ int dns_cache_put(dns_cache_t *c, const dns_query_t *q, const uint8_t *msg, size
 	victim->do_bit = q->edns_do;
 	victim->name_len = q->qname_len;
 	memcpy(victim->name, q->qname_lc, q->qname_len);
+	pthread_mutex_unlock(lk);
+	free(old);
 	return 0;
 }
 
 size_t dns_cache_count(const dns_cache_t *c)
 {
-	return c->count;
+	return __atomic_load_n(&c->count, __ATOMIC_RELAXED);
 }

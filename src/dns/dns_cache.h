@@ -1,4 +1,5 @@
-/* The forwarder's answer cache: one per worker thread (no locks), a 4-way set-associative table
+/* The forwarder's answer cache: shared by the workers (64 striped locks, so a name asked through
+ * any worker is asked upstream once), a 4-way set-associative table
  * keyed by (lower-cased name, type, class, DO). Entries hold the stored form of an upstream reply
  * (dns_msg.h) and expire by its TTL: positive answers by their least TTL, negative ones by the SOA
  * (RFC 2308 s5), both capped. A hit is answered without allocating. */

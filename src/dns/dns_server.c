@@ -1,8 +1,9 @@
 /* The DNS server's workers. Each worker is a thread with its own epoll, its own UDP and TCP
  * sockets on every listen address (SO_REUSEPORT: the kernel spreads flows over workers), its own
- * upstream socket, pending-query table and cache, and its own zone lock. Nothing is shared between
- * workers on the hot path; a batch of up to BATCH datagrams costs one recvmmsg, one uncontended
- * mutex pair and one sendmmsg, and no allocation. */
+ * upstream socket and pending-query table, and its own zone lock. Nothing is shared between
+ * workers on the zone's hot path; a batch of up to BATCH datagrams costs one recvmmsg, one
+ * uncontended mutex pair and one sendmmsg, and no allocation. Only the forwarder's cache is shared
+ * (striped locks), so a name is asked upstream once whichever worker gets it. */
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -78,7 +79,7 @@ struct worker {
 	int ep, evfd, upfd;
 	int udp[DNS_SERVER_MAX_ADDRS], tcp[DNS_SERVER_MAX_ADDRS];
 	dns_stats_t st;
-	dns_cache_t *cache;
+	dns_cache_t *cache; /* the server's, shared */
 	struct pending *pend;
 	uint32_t npend, pend_next;
 	struct conn **conns;
@@ -97,6 +98,7 @@ struct dns_server {
 	dns_server_config_t cfg;
 	int nworkers;
 	struct worker **w;
+	dns_cache_t *cache;
 	uint8_t probe[DNS_NAME_MAX]; /* loop probe name, lower-cased wire form */
 	bool loop;
 };
@@ -789,7 +791,6 @@ static void worker_free(struct worker *w)
 		close(w->evfd);
 	if (w->ep >= 0)
 		close(w->ep);
-	dns_cache_free(w->cache);
 	free(w->pend);
 	pthread_mutex_destroy(&w->lk);
 	free(w);
@@ -820,8 +821,8 @@ static int worker_new(dns_server_t *s, int idx, struct worker **ret)
 	w->maxconns = (cfg->tcp_max_conns + s->nworkers - 1) / s->nworkers;
 	w->conns = calloc((size_t)w->maxconns, sizeof(*w->conns));
 	w->pend = calloc(PEND_N, sizeof(*w->pend));
-	w->cache = dns_cache_new(cfg->cache_size, cfg->cache_max_ttl, cfg->cache_max_neg_ttl);
-	if (!w->conns || !w->pend || !w->cache)
+	w->cache = s->cache;
+	if (!w->conns || !w->pend)
 		goto fail;
 	for (int i = 0; i < BATCH; i++) {
 		w->riov[i].iov_base = w->rbuf[i];
@@ -899,7 +900,7 @@ int dns_server_start(dns_zone_t *z, const dns_server_config_t *cfg, dns_server_t
 	if (!s->cfg.tcp_max_conns)
 		s->cfg.tcp_max_conns = 1024;
 	if (!s->cfg.cache_size)
-		s->cfg.cache_size = 4096;
+		s->cfg.cache_size = 8192;
 	if (!s->cfg.cache_max_ttl)
 		s->cfg.cache_max_ttl = 3600;
 	if (!s->cfg.cache_max_neg_ttl)
@@ -912,7 +913,8 @@ int dns_server_start(dns_zone_t *z, const dns_server_config_t *cfg, dns_server_t
 		 (unsigned long long)r[1]);
 	dns_name_from_str(probe, true, s->probe);
 	s->w = calloc((size_t)s->nworkers, sizeof(*s->w));
-	if (!s->w)
+	s->cache = dns_cache_new(s->cfg.cache_size, s->cfg.cache_max_ttl, s->cfg.cache_max_neg_ttl);
+	if (!s->w || !s->cache)
 		goto fail;
 	for (int i = 0; i < s->nworkers; i++)
 		if ((rc = worker_new(s, i, &s->w[i])) < 0)
@@ -947,6 +949,7 @@ void dns_server_free(dns_server_t *s)
 		worker_free(s->w[i]);
 	}
 	free(s->w);
+	dns_cache_free(s->cache);
 	free(s);
 }
 

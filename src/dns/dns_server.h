@@ -1,7 +1,7 @@
 /* The DNS server: worker threads (one per usable CPU) that each own a UDP and a TCP socket per
  * listen address (SO_REUSEPORT spreads the load), answer from the cluster zone in recvmmsg/sendmmsg
  * batches without allocating, and forward names outside the zone to upstream resolvers through a
- * per-worker cache. The zone is shared: the feed (another thread) changes it only between
+ * shared cache. The zone is shared: the feed (another thread) changes it only between
  * dns_server_zone_lock() and dns_server_zone_unlock(). */
 #pragma once
 #include <netinet/in.h>
@@ -23,7 +23,7 @@ typedef struct dns_server_config {
 	int workers;      /* 0: the CPUs this process may run on */
 	int tcp_idle_ms;  /* 0: 10 s (RFC 7766 s6.2.3 leaves it to the server; CoreDNS uses 10 s) */
 	int tcp_max_conns; /* all workers together; 0: 1024 */
-	size_t cache_size; /* forwarder cache entries per worker (rounded up to a power of 2); 0: 4096 */
+	size_t cache_size; /* forwarder cache entries (rounded up to a power of 2); 0: 8192 */
 	uint32_t cache_max_ttl;     /* 0: 3600 */
 	uint32_t cache_max_neg_ttl; /* 0: 1800 (RFC 2308 s5 leaves it to the resolver; CoreDNS's cap) */
 } dns_server_config_t;
