@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		   "  --log-level LEVEL     error, warn, info, debug (default info)\n"
 		   "  --cluster-dns IP      the cluster DNS address, served here (default " DNS_NODE_CLUSTER_DNS_DEFAULT ")\n"
 		   "  --cluster-domain D    the cluster's DNS zone (default cluster.local)\n"
-		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf)\n"
+		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
+		   "                        \"\" for none: other names are REFUSED)\n"
 		   "  --dns-port PORT       DNS port (default 53; 0 turns cluster DNS off)\n");
 }
 

@@ -139,8 +139,14 @@ taskset -c 0 nsd -c "$W/nsd.conf" -d >"$OUT/dns-nsd.log" 2>&1 &
 NPID=$!
 PIDS+=("$NPID")
 for _ in $(seq 100); do dig +short +time=1 +tries=1 svc-1.ns-1.svc.cluster.local @127.0.0.1 | grep -q . && break; sleep 0.2; done
-# every nsd process (main, xfrd, the serving child): the PID namespace holds only ours
-mapfile -t NSD_PIDS < <(pgrep -x nsd)
+# every nsd process (main, xfrd, the serving child), found by executable: the PID namespace holds
+# only ours (nsd renames its processes, so pgrep -x does not find them)
+NSD_PIDS=()
+NSD_EXE=$(readlink -f "$(command -v nsd)")
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/exe" 2>/dev/null)" = "$NSD_EXE" ] && NSD_PIDS+=("${p#/proc/}")
+done
+[ ${#NSD_PIDS[@]} -gt 0 ] || { echo "bench/dns: no nsd process found" >&2; exit 1; }
 measure nsd "${NSD_PIDS[@]}"
 kill -TERM "$NPID"
 wait "$NPID" 2>/dev/null || true
