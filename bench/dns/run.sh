@@ -48,7 +48,8 @@ trap cleanup EXIT
 
 TCK=$(getconf CLK_TCK)
 # cpu_ticks PID...: utime+stime of the processes (all their threads)
-cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+# (fields after the ")" that ends the command name: nsd's names have spaces in them)
+cpu_ticks() { local p t=0; for p in "$@"; do t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo $t; }
 rss_kib() { local p t=0; for p in "$@"; do t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status"))); done; echo $t; }
 
 # measure NAME PIDS...: saturation, then half of it; prints and records a RESULT line
