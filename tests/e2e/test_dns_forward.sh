@@ -130,7 +130,7 @@ kind: Service
 metadata: {name: dangling, namespace: default}
 spec: {type: ExternalName, externalName: gone.example.test}
 EOF
-has_ext() { d +short CNAME ext.default.svc.cluster.local @$DNS | grep -q www; }
+has_ext() { local o; o=$(d +short CNAME ext.default.svc.cluster.local @$DNS); grep -q www <<<"$o"; }
 retry_until 10 has_ext || true
 OUT=$(d ext.default.svc.cluster.local @$DNS)
 expect_match "ExternalName: the CNAME" "$OUT" $'^ext\\.default\\.svc\\.cluster\\.local\\.[[:space:]]+5[[:space:]]+IN[[:space:]]+CNAME[[:space:]]+www\\.example\\.test\\.$'
@@ -151,7 +151,8 @@ expect_match "upstream timeouts counted" "$M" '^portico_dns_forward_timeouts_tot
 expect_match "no loop on node2" "$M" '^portico_dns_loop_detected 0$'
 
 # ---- loop detection --------------------------------------------------------------------------------
-looped() { on node3 curl -s --max-time 2 http://127.0.0.1:9153/metrics | grep -q '^portico_dns_loop_detected 1$'; }
+# (output captured first: grep -q ending a pipeline early would fail it under pipefail)
+looped() { local m; m=$(on node3 curl -s --max-time 2 http://127.0.0.1:9153/metrics); grep -q '^portico_dns_loop_detected 1$' <<<"$m"; }
 retry_until 10 looped || true
 expect_eq "node3, whose upstream forwards back to it: loop detected" yes "$(looped && echo yes || echo no)"
 expect_match "  and said so in its log" "$(cat "$WORK/agent-node3.log")" 'forwarding loop'

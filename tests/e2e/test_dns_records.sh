@@ -309,7 +309,7 @@ expect_eq "every watch event answerable within 50 ms of its arrival (sanitized b
 
 # a deletion is seen too
 k delete svc web >/dev/null
-gone() { d web.default.svc.cluster.local @$DNS | grep -q 'status: NXDOMAIN'; }
+gone() { local o; o=$(d web.default.svc.cluster.local @$DNS); grep -q 'status: NXDOMAIN' <<<"$o"; }
 retry_until 5 gone || true
 expect_match "a deleted Service is NXDOMAIN" "$(d web.default.svc.cluster.local @$DNS)" 'status: NXDOMAIN'
 
