@@ -101,6 +101,14 @@ static void apply(struct watcher *w, const json_t *obj, bool deleted)
 		dns_server_zone_unlock(f->srv);
 	if (rc < 0 && rc != -EINVAL)
 		f->st.apply_errors++;
+	if (kinds[w->k].kind == DNS_KIND_SERVICE && dns_zone_resync_wanted(f->z, DNS_KIND_ENDPOINTSLICE)) {
+		struct watcher *sw = &f->w[1];
+		log_info("dns: a Service turned headless: relisting EndpointSlices");
+		kclient_cancel(sw->req);
+		sw->req = NULL;
+		evtimer_del(sw->retry);
+		do_list(sw, NULL);
+	}
 }
 
 static void on_list(int status, json_t *body, void *arg)

@@ -168,6 +168,7 @@ struct slice {
 	size_t neps;
 	struct ipaddr *addrs;
 	size_t naddrs;
+	bool stub; /* its Service is not headless: no endpoint is kept (DNS needs none) */
 };
 
 enum { SVC_CLUSTERIP, SVC_HEADLESS, SVC_EXTNAME };
@@ -221,6 +222,7 @@ struct dns_zone {
 	struct rr **dd;
 	size_t dd_mask;
 	uint32_t gen[3]; /* per kind: stamped on every object applied, for dns_zone_resync_end() */
+	bool want_resync[3]; /* dns_zone_resync_wanted() */
 };
 
 static const uint8_t arpa4[] = "\7in-addr\4arpa";
@@ -637,6 +639,8 @@ static void svc_maybe_free(dns_zone_t *z, struct svc *s)
 	free(s);
 }
 
+static void slice_drop_data(struct slice *sl);
+
 static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 {
 	char key[2 * DNS_NAME_MAX];
@@ -687,20 +691,43 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 				s->nips = 1;
 		}
 	}
+	if (s->present && s->type != SVC_HEADLESS) {
+		for (struct slice *sl = s->slices; sl; sl = sl->next)
+			if (!sl->stub)
+				slice_drop_data(sl);
+	} else if (s->present) {
+		/* headless now (ExternalName turned headless): the endpoints dropped while it was not
+		 * must be read again; the feed relists the slices */
+		for (struct slice *sl = s->slices; sl; sl = sl->next)
+			if (sl->stub)
+				z->want_resync[DNS_KIND_ENDPOINTSLICE] = true;
+	}
 	r = svc_publish(z, s);
 	svc_maybe_free(z, s);
 	return r;
+}
+
+/* Endpoints only matter to headless Services: a ClusterIP Service's slices (most of a cluster's
+ * endpoints) keep none, which is most of the zone's memory in a big cluster. */
+static void slice_drop_data(struct slice *sl)
+{
+	free(sl->ports);
+	for (size_t i = 0; sl->eps && i < sl->neps; i++)
+		free(sl->eps[i].host);
+	free(sl->eps);
+	free(sl->addrs);
+	sl->ports = NULL;
+	sl->eps = NULL;
+	sl->addrs = NULL;
+	sl->nports = sl->neps = sl->naddrs = 0;
+	sl->stub = true;
 }
 
 static void slice_free(struct slice *sl)
 {
 	if (!sl)
 		return;
-	free(sl->ports);
-	for (size_t i = 0; sl->eps && i < sl->neps; i++)
-		free(sl->eps[i].host);
-	free(sl->eps);
-	free(sl->addrs);
+	slice_drop_data(sl);
 	free(sl->key);
 	free(sl);
 }
@@ -795,14 +822,15 @@ static int apply_slice(dns_zone_t *z, const json_t *obj, bool deleted)
 	if (n < 0 || (size_t)n >= sizeof(skey))
 		return -EINVAL;
 
-	struct slice *sl = calloc(1, sizeof(*sl));
-	if (!sl || !(sl->key = strdup(key)) || slice_parse(sl, obj) < 0) {
-		slice_free(sl);
-		return -ENOMEM;
-	}
 	struct svc *s = svc_get(z, skey, nslen, true);
-	if (!s) {
+	if (!s)
+		return -ENOMEM;
+	struct slice *sl = calloc(1, sizeof(*sl));
+	/* a slice that comes before its Service is kept whole: the Service may be headless */
+	bool stub = s->present && s->type != SVC_HEADLESS;
+	if (!sl || !(sl->key = strdup(key)) || (stub ? (slice_drop_data(sl), 0) : slice_parse(sl, obj)) < 0) {
 		slice_free(sl);
+		svc_maybe_free(z, s);
 		return -ENOMEM;
 	}
 	sl->h.key = (const uint8_t *)sl->key;
@@ -813,7 +841,7 @@ static int apply_slice(dns_zone_t *z, const json_t *obj, bool deleted)
 	sl->svc = s;
 	sl->next = s->slices;
 	s->slices = sl;
-	return svc_publish(z, s);
+	return sl->stub ? 0 : svc_publish(z, s);
 }
 
 static size_t podip_key(const char *ns, size_t nslen, const struct ipaddr *ip, uint8_t *key)
@@ -1122,6 +1150,14 @@ size_t dns_zone_resync_end(dns_zone_t *z, dns_kind_t kind, uint32_t gen)
 			}
 	}
 	return removed;
+}
+
+bool dns_zone_resync_wanted(dns_zone_t *z, dns_kind_t kind)
+{
+	bool w = z->want_resync[kind];
+
+	z->want_resync[kind] = false;
+	return w;
 }
 
 int dns_zone_cname_target(const dns_zone_t *z, const dns_query_t *q, uint8_t out[DNS_NAME_MAX])

@@ -61,6 +61,10 @@ int dns_zone_answer(const dns_zone_t *z, const dns_query_t *q, uint8_t *out, siz
 uint32_t dns_zone_resync_begin(dns_zone_t *z, dns_kind_t kind);
 size_t dns_zone_resync_end(dns_zone_t *z, dns_kind_t kind, uint32_t gen);
 
+/* True (once) when the zone needs every object of kind applied again: EndpointSlices of a Service
+ * that turned headless, whose endpoints were not kept while it was not. The feed relists. */
+bool dns_zone_resync_wanted(dns_zone_t *z, dns_kind_t kind);
+
 /* For an ExternalName owner asked for another type than CNAME: its target (uncompressed wire form,
  * case as written in the Service) into out when the target is outside the zone, so the server can
  * follow it upstream. Returns the target's length, or 0 when there is nothing to follow. */

@@ -268,6 +268,47 @@ static void test_resync_and_cname(void)
 	dns_zone_free(z);
 }
 
+static int count_a(dns_zone_t *z, const char *name)
+{
+	uint8_t q[512], out[4096];
+	dns_query_t qq;
+	size_t qlen = mkquery(q, 1, name, DNS_T_A, false), olen;
+
+	dns_query_parse(q, qlen, false, &qq);
+	if (dns_zone_answer(z, &qq, out, sizeof(out), &olen) != DNS_ZONE_ANSWERED || (out[3] & 0xf))
+		return -1;
+	return out[6] << 8 | out[7];
+}
+
+/* A ClusterIP Service keeps no endpoints; turned headless (through ExternalName) it asks for a
+ * relist of the slices, and has its endpoints once they are applied again. */
+static void test_stub_slices(void)
+{
+	dns_zone_t *z = dns_zone_new(NULL, 5);
+	const char *slice = "{\"metadata\":{\"namespace\":\"a\",\"name\":\"s-1\",\"labels\":{\"kubernetes.io/service-name\":\"s\"}},"
+			    "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.42.0.1\"]},{\"addresses\":[\"10.42.0.2\"]}]}";
+
+	apply_str(z, DNS_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"s\"},\"spec\":{\"clusterIP\":\"10.43.0.5\"}}", false);
+	apply_str(z, DNS_KIND_ENDPOINTSLICE, slice, false);
+	CHECK_INT(count_a(z, "s.a.svc.cluster.local"), 1);
+	CHECK(!dns_zone_resync_wanted(z, DNS_KIND_ENDPOINTSLICE));
+	apply_str(z, DNS_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"s\"},\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"x.test\"}}", false);
+	CHECK(!dns_zone_resync_wanted(z, DNS_KIND_ENDPOINTSLICE));
+	apply_str(z, DNS_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"s\"},\"spec\":{\"clusterIP\":\"None\"}}", false);
+	CHECK(dns_zone_resync_wanted(z, DNS_KIND_ENDPOINTSLICE));
+	CHECK(!dns_zone_resync_wanted(z, DNS_KIND_ENDPOINTSLICE)); /* once */
+	CHECK_INT(count_a(z, "s.a.svc.cluster.local"), -1);       /* no endpoint yet: NXDOMAIN */
+	apply_str(z, DNS_KIND_ENDPOINTSLICE, slice, false);
+	CHECK_INT(count_a(z, "s.a.svc.cluster.local"), 2);
+	/* a slice before its Service is kept whole, and dropped when the Service is a ClusterIP */
+	apply_str(z, DNS_KIND_ENDPOINTSLICE, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"h-1\",\"labels\":{\"kubernetes.io/service-name\":\"h\"}},"
+				      "\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.42.0.3\"]}]}", false);
+	apply_str(z, DNS_KIND_SERVICE, "{\"metadata\":{\"namespace\":\"a\",\"name\":\"h\"},\"spec\":{\"clusterIP\":\"None\"}}", false);
+	CHECK_INT(count_a(z, "h.a.svc.cluster.local"), 1);
+	CHECK(!dns_zone_resync_wanted(z, DNS_KIND_ENDPOINTSLICE));
+	dns_zone_free(z);
+}
+
 int main(void)
 {
 	TEST_RUN(test_msg_check);
@@ -275,5 +316,6 @@ int main(void)
 	TEST_RUN(test_cache);
 	TEST_RUN(test_upstreams);
 	TEST_RUN(test_resync_and_cname);
+	TEST_RUN(test_stub_slices);
 	TEST_DONE();
 }
