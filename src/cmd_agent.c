@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
+#include "dns/dns_node.h"
 #include "lib/version.h"
 #include "proxy/proxy.h"
 
@@ -41,8 +42,13 @@ static void usage(FILE *f)
 		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
 		   "  --cluster-cidr CIDR   pod addresses (default " PROXY_CLUSTER_CIDR_DEFAULT ")\n"
 		   "  --service-cidr CIDR   Service addresses (default " PROXY_SERVICE_CIDR_DEFAULT ")\n"
-		   "  --cluster-dns IP      left to the node-local DNS (default " PROXY_CLUSTER_DNS_DEFAULT ")\n"
-		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n");
+		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
+		   "  --cluster-dns IP      the cluster DNS address, served here (default " DNS_NODE_CLUSTER_DNS_DEFAULT ";\n"
+		   "                        the service proxy leaves it alone)\n"
+		   "  --cluster-domain D    the cluster's DNS zone (default cluster.local)\n"
+		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
+		   "                        \"\" for none: other names are REFUSED)\n"
+		   "  --dns-port PORT       DNS port (default 53; 0 turns cluster DNS off)\n");
 }
 
 /* A DNS-1123 subdomain, as a Node name must be (lower-case alphanumerics, '-' and '.', at most
@@ -109,6 +115,9 @@ int cmd_agent(int argc, char **argv)
 		{ "service-cidr", required_argument, NULL, 'S' },
 		{ "cluster-dns", required_argument, NULL, 'D' },
 		{ "proxy-health-port", required_argument, NULL, 'H' },
+		{ "cluster-domain", required_argument, NULL, 'Z' },
+		{ "dns-upstream", required_argument, NULL, 'U' },
+		{ "dns-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,6 +135,8 @@ int cmd_agent(int argc, char **argv)
 	announce_t *an = NULL;
 	announce_config_t anc = { 0 };
 	struct sig_ctx sc = { 0 };
+	dns_node_config_t dns_cfg = { .port = 53 };
+	dns_node_t *dns = NULL;
 	proxy_config_t pc = { 0 };
 	proxy_t *proxy = NULL;
 	int ch, rc, ret = 1;
@@ -159,6 +170,26 @@ int cmd_agent(int argc, char **argv)
 			}
 			log_level = rc;
 			break;
+		case 'D': /* served here by cluster DNS; the proxy leaves it alone */
+			dns_cfg.cluster_dns = optarg;
+			pc.cluster_dns = optarg;
+			break;
+		case 'Z':
+			dns_cfg.cluster_domain = optarg;
+			break;
+		case 'U':
+			dns_cfg.upstream = optarg;
+			break;
+		case 'P': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --dns-port '%s'\n", optarg);
+				return 2;
+			}
+			dns_cfg.port = (int)v;
+			break;
+		}
 		case 'N':
 			pc.nodeport_addresses = optarg;
 			break;
@@ -167,9 +198,6 @@ int cmd_agent(int argc, char **argv)
 			break;
 		case 'S':
 			pc.service_cidr = optarg;
-			break;
-		case 'D':
-			pc.cluster_dns = optarg;
 			break;
 		case 'H': {
 			char *end;
@@ -285,6 +313,15 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: service proxy: %s", strerror(-rc));
 		goto out;
 	}
+	if (dns_cfg.port) {
+		/* cluster DNS on this node, fed from the same API connection */
+		dns_cfg.node_ip = node_ip;
+		rc = dns_node_start(base, c, &dns_cfg, &dns);
+		if (rc < 0) {
+			log_err("agent: cluster DNS: %s", strerror(-rc));
+			goto out;
+		}
+	}
 	sc.base = base;
 	sc.an = an;
 	sig_term = evsignal_new(base, SIGTERM, on_signal, &sc);
@@ -299,6 +336,7 @@ int cmd_agent(int argc, char **argv)
 out:
 	announce_free(an);
 	proxy_free(proxy);
+	dns_node_free(dns);
 	agent_free(a);
 	kclient_free(c);
 	if (sig_term)
