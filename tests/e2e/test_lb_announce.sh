@@ -47,7 +47,7 @@ for n in n1 n2 n3; do
 	# externalTrafficPolicy Local the answer names the node the proxy took the traffic on
 	mkdir -p "$WORK/www-$n"
 	echo "$n" >"$WORK/www-$n/node"
-	on "$n" "$PY" -m http.server 8080 --bind "${NODE_IP[$n]}" --directory "$WORK/www-$n" >/dev/null 2>&1 &
+	on "$n" "$PY" -m http.server 18080 --bind "${NODE_IP[$n]}" --directory "$WORK/www-$n" >/dev/null 2>&1 &
 	BG_PIDS="${BG_PIDS:-} $!"
 	agent_start "$n"
 done
@@ -69,7 +69,7 @@ lb_svc() {
 		  type: LoadBalancer
 		  externalTrafficPolicy: ${3:-Cluster}
 		  ipFamilies: [${4:-IPv4}]
-		  ports: [{port: 80, targetPort: 8080}]
+		  ports: [{port: 80, targetPort: 18080}]
 	YAML
 	retry_until $T ingress_is "$1" "$2" || die "the lb controller did not assign $2 to $1: $(k get svc "$1" -o jsonpath='{.status}')"
 }
@@ -99,7 +99,7 @@ k apply -f - >/dev/null <<-YAML
 	  name: web-manual
 	  labels: {kubernetes.io/service-name: web}
 	addressType: IPv4
-	ports: [{name: "", port: 8080, protocol: TCP}]
+	ports: [{name: "", port: 18080, protocol: TCP}]
 	endpoints:
 	- {addresses: ["192.0.2.11"], nodeName: n1, conditions: {ready: true}}
 	- {addresses: ["192.0.2.12"], nodeName: n2, conditions: {ready: true}}
@@ -140,7 +140,7 @@ slice() {
 		  name: local-manual
 		  labels: {kubernetes.io/service-name: local}
 		addressType: IPv4
-		ports: [{name: "", port: 8080, protocol: TCP}]
+		ports: [{name: "", port: 18080, protocol: TCP}]
 		endpoints:
 		- {addresses: ["10.42.9.1"], nodeName: $1, conditions: {ready: true}}
 		- {addresses: ["10.42.9.2"], nodeName: $2, conditions: {ready: false}}
