@@ -2,7 +2,11 @@
  * reasons, container readiness from probes, and the addresses. */
 #include "agent/pod_status.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "agent/probe.h"
 
 static const char *str_at(const json_t *o, const char *k)
 {
@@ -109,8 +113,9 @@ static int add_condition(json_t *conds, const json_t *old_status, const char *ty
 
 	if (old && str_at(old, "status") && strcmp(str_at(old, "status"), want) == 0 && str_at(old, "lastTransitionTime"))
 		ltt = str_at(old, "lastTransitionTime");
-	c = json_pack("{s:s, s:s, s:n, s:s}", "type", type, "status", want, "lastProbeTime", "lastTransitionTime",
-		      ltt);
+	/* lastProbeTime (always null from the kubelet) is left out: a null the server might drop
+	 * would make every comparison differ */
+	c = json_pack("{s:s, s:s, s:s}", "type", type, "status", want, "lastTransitionTime", ltt);
 	if (!c)
 		return -1;
 	if (reason)
@@ -241,4 +246,102 @@ bool pod_status_changed(const json_t *old, const json_t *want)
 	if (!old || !want)
 		return old != want;
 	return !json_equal((json_t *)old, (json_t *)want);
+}
+
+/* ---- admission ------------------------------------------------------------------------------------ */
+
+static const char *port_proto(const json_t *p)
+{
+	const char *proto = str_at(p, "protocol");
+	return proto && *proto ? proto : "TCP";
+}
+
+int pod_check_config(const json_t *pod, char *ret_container, size_t clen, char *msg, size_t mlen)
+{
+	const json_t *ctrs = json_object_get(json_object_get(pod, "spec"), "containers"), *c, *c2, *p, *p2;
+	size_t i, j, k, l;
+
+	json_array_foreach(ctrs, i, c) {
+		const char *name = str_at(c, "name") ? str_at(c, "name") : "";
+		for (int kind = PROBE_LIVENESS; kind <= PROBE_STARTUP; kind++) {
+			probe_spec_t s;
+			char err[256];
+			int rc = probe_spec_parse(c, (probe_kind_t)kind, &s, err, sizeof(err));
+			if (rc == 0) {
+				probe_spec_clear(&s);
+				continue;
+			}
+			if (rc == -ENOENT)
+				continue;
+			snprintf(ret_container, clen, "%s", name);
+			if (rc == -ENOMEM)
+				snprintf(msg, mlen, "out of memory");
+			else
+				snprintf(msg, mlen, "invalid probe: spec.containers[%zu].%s", i, err);
+			return rc;
+		}
+		/* the same port twice in one network namespace: the second bind would fail */
+		json_array_foreach(json_object_get(c, "ports"), k, p) {
+			json_int_t port = json_integer_value(json_object_get(p, "containerPort"));
+			json_array_foreach(ctrs, j, c2) {
+				if (j > i)
+					break;
+				json_array_foreach(json_object_get(c2, "ports"), l, p2) {
+					if (j == i && l >= k)
+						break;
+					if (json_integer_value(json_object_get(p2, "containerPort")) == port &&
+					    strcmp(port_proto(p), port_proto(p2)) == 0) {
+						snprintf(ret_container, clen, "%s", name);
+						snprintf(msg, mlen,
+							 "port conflict: containerPort %lld/%s of container %s is also used by "
+							 "container %s",
+							 (long long)port, port_proto(p), name,
+							 str_at(c2, "name") ? str_at(c2, "name") : "");
+						return -EINVAL;
+					}
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* Two hostIPs clash when equal or either is unset/0.0.0.0 (the scheduler's NodePorts rule). */
+static bool host_ip_overlap(const char *a, const char *b)
+{
+	bool wa = !a || !*a || strcmp(a, "0.0.0.0") == 0, wb = !b || !*b || strcmp(b, "0.0.0.0") == 0;
+	return wa || wb || strcmp(a, b) == 0;
+}
+
+bool pod_host_ports_clash(const json_t *pod, const json_t *const *others, size_t n, char *msg, size_t mlen)
+{
+	const json_t *c, *p, *oc, *op;
+	size_t i, j, k, l;
+
+	json_array_foreach(json_object_get(json_object_get(pod, "spec"), "containers"), i, c) {
+		json_array_foreach(json_object_get(c, "ports"), j, p) {
+			json_int_t hp = json_integer_value(json_object_get(p, "hostPort"));
+			if (hp <= 0)
+				continue;
+			for (size_t o = 0; o < n; o++) {
+				json_array_foreach(json_object_get(json_object_get(others[o], "spec"), "containers"), k, oc) {
+					json_array_foreach(json_object_get(oc, "ports"), l, op) {
+						if (json_integer_value(json_object_get(op, "hostPort")) != hp ||
+						    strcmp(port_proto(p), port_proto(op)) != 0 ||
+						    !host_ip_overlap(str_at(p, "hostIP"), str_at(op, "hostIP")))
+							continue;
+						snprintf(msg, mlen,
+							 "Pod was rejected: node(s) didn't have free ports for the requested "
+							 "pod ports (hostPort %lld/%s is held by pod %s)",
+							 (long long)hp, port_proto(p),
+							 str_at(json_object_get(others[o], "metadata"), "name")
+								 ? str_at(json_object_get(others[o], "metadata"), "name")
+								 : "");
+						return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
 }

@@ -48,3 +48,15 @@ json_t *pod_status_waiting(const json_t *pod, const char *reason, const char *ba
 
 /* True when the two statuses differ (then the status is written). */
 bool pod_status_changed(const json_t *old, const json_t *want);
+
+/* ---- admission (the kubelet's checks before it runs a pod) --------------------------------------- */
+
+/* A configuration the node cannot run: an invalid probe, or two containers on one containerPort
+ * and protocol (they share the pod's network namespace). Returns 0 when fine; -EINVAL with the
+ * container's name into ret_container and the reason into msg (the kubelet's
+ * CreateContainerConfigError). */
+int pod_check_config(const json_t *pod, char *ret_container, size_t clen, char *msg, size_t mlen);
+
+/* True when pod asks for a hostPort (protocol, hostIP) that one of the other pods (admitted on this
+ * node, borrowed) already holds; msg gets the kubelet's rejection message. */
+bool pod_host_ports_clash(const json_t *pod, const json_t *const *others, size_t n, char *msg, size_t mlen);
