@@ -2,6 +2,8 @@
  * with upstream's reasons and kept transition times, readiness from probes, addresses. */
 #include "agent/pod_status.h"
 
+#include <errno.h>
+
 #include "harness.h"
 
 static const char *jstr(const json_t *o, const char *k)
@@ -188,6 +190,51 @@ static void test_terminal_and_rejected(void)
 	json_decref(p);
 }
 
+static json_t *jload(const char *text)
+{
+	json_error_t e;
+	return json_loads(text, 0, &e);
+}
+
+static void test_admission(void)
+{
+	json_t *ok = jload("{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"containers\": ["
+			   "{\"name\": \"x\", \"ports\": [{\"containerPort\": 80}, {\"containerPort\": 80, \"protocol\": \"UDP\"}],"
+			   " \"readinessProbe\": {\"tcpSocket\": {\"port\": 80}}},"
+			   "{\"name\": \"y\", \"ports\": [{\"containerPort\": 81, \"hostPort\": 8081}]}]}}");
+	json_t *clash = jload("{\"spec\": {\"containers\": [{\"name\": \"x\", \"ports\": [{\"containerPort\": 80}]},"
+			      "{\"name\": \"y\", \"ports\": [{\"containerPort\": 80, \"protocol\": \"TCP\"}]}]}}");
+	json_t *badprobe = jload("{\"spec\": {\"containers\": [{\"name\": \"x\", \"livenessProbe\": {\"periodSeconds\": 1}}]}}");
+	json_t *hp = jload("{\"metadata\": {\"name\": \"b\"}, \"spec\": {\"containers\": [{\"name\": \"z\", "
+			   "\"ports\": [{\"containerPort\": 9, \"hostPort\": 8081}]}]}}");
+	json_t *hp_udp = jload("{\"spec\": {\"containers\": [{\"name\": \"z\", "
+			       "\"ports\": [{\"containerPort\": 9, \"hostPort\": 8081, \"protocol\": \"UDP\"}]}]}}");
+	json_t *hp_ip = jload("{\"spec\": {\"containers\": [{\"name\": \"z\", "
+			      "\"ports\": [{\"containerPort\": 9, \"hostPort\": 8081, \"hostIP\": \"192.0.2.7\"}]}]}}");
+	const json_t *others[] = { ok };
+	char ctr[64], msg[512];
+
+	CHECK_INT(pod_check_config(ok, ctr, sizeof(ctr), msg, sizeof(msg)), 0);
+	CHECK_INT(pod_check_config(clash, ctr, sizeof(ctr), msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(ctr, "y");
+	CHECK_STR(msg, "port conflict: containerPort 80/TCP of container y is also used by container x");
+	CHECK_INT(pod_check_config(badprobe, ctr, sizeof(ctr), msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(ctr, "x");
+	CHECK(strstr(msg, "livenessProbe: must specify exactly one handler type") != NULL);
+	CHECK(pod_host_ports_clash(hp, others, 1, msg, sizeof(msg)));
+	CHECK(strstr(msg, "Pod was rejected: node(s) didn't have free ports") != NULL);
+	CHECK(strstr(msg, "held by pod a") != NULL);
+	CHECK(!pod_host_ports_clash(hp, others, 0, msg, sizeof(msg)));
+	CHECK(!pod_host_ports_clash(hp_udp, others, 1, msg, sizeof(msg))); /* other protocol */
+	CHECK(pod_host_ports_clash(hp_ip, others, 1, msg, sizeof(msg)));   /* 0.0.0.0 covers every address */
+	json_decref(ok);
+	json_decref(clash);
+	json_decref(badprobe);
+	json_decref(hp);
+	json_decref(hp_udp);
+	json_decref(hp_ip);
+}
+
 int main(void)
 {
 	TEST_RUN(test_phase);
@@ -195,5 +242,6 @@ int main(void)
 	TEST_RUN(test_ready_and_transitions);
 	TEST_RUN(test_startup_gates_ready);
 	TEST_RUN(test_terminal_and_rejected);
+	TEST_RUN(test_admission);
 	TEST_DONE();
 }
