@@ -634,6 +634,7 @@ static int start_pod(pod_worker_t *w)
 	pods_t *m = w->m;
 	runtime_pod_spec_t spec = { 0 };
 	json_t *env;
+	double t0 = mono_now(), t1;
 	int rc;
 
 	if (!w->has_sb) {
@@ -651,6 +652,7 @@ static int start_pod(pod_worker_t *w)
 		w->has_sb = true;
 		w->sandbox_err[0] = '\0';
 	}
+	t1 = mono_now();
 	rc = ctrs_setup(w);
 	if (rc < 0)
 		return rc;
@@ -673,6 +675,8 @@ static int start_pod(pod_worker_t *w)
 	if (w->adopted)
 		log_info("agent: pod %s/%s adopted (its containers kept running)", meta_str(w->pod, "namespace"),
 			 meta_str(w->pod, "name"));
+	log_debug("agent: pod %s/%s: sandbox %s in %.1f ms, runtime started in %.1f ms", meta_str(w->pod, "namespace"),
+		  meta_str(w->pod, "name"), w->sb.ip, (t1 - t0) * 1e3, (mono_now() - t1) * 1e3);
 	w->state = PW_RUNNING;
 	return 0;
 }
