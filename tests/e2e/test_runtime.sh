@@ -28,13 +28,15 @@ print([c for c in s["containers"] if c["name"] == sys.argv[2]][0]["pid"])' "$D/p
 gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 alive() { ! gone "$1"; }
 
-# The pod's network namespace, as podnet makes it: lo and an eth0 with the pod IP.
-ip netns add pod-a
-ip -n pod-a link set lo up
-ip link add vpa type veth peer name eth0 netns pod-a
-ip link set vpa up
-ip -n pod-a addr add 10.42.0.5/24 dev eth0
-ip -n pod-a link set eth0 up
+# Pod A's network from the pod network (portico podnet: bridge, veth, IPAM), as the agent will do it;
+# pod B's a bare namespace.
+podnet() { "$PORTICO" podnet --data-dir "$D" --pod-cidr 10.42.0.0/24 "$@"; }
+podnet init >/dev/null
+SB=$(podnet create uid-a)
+IP_A=$(sed -n 's/.* ip=\([0-9.]*\) .*/\1/p' <<<"$SB")
+NETNS_A=$(sed -n 's/.* netns=\([^ ]*\).*/\1/p' <<<"$SB")
+[ -n "$IP_A" ] && [ -e "$NETNS_A" ] || die "podnet create: $SB"
+log "pod A: $IP_A in $NETNS_A"
 ip netns add pod-b
 NODE_RESOLV=$(md5sum </etc/resolv.conf)
 NODE_HOSTNAME=$(hostname)
@@ -69,7 +71,7 @@ cat >"$WORK/pod-b.json" <<'EOF'
 EOF
 
 # ---- start pod A (the "agent" exits right after: the pod must not care) ---------------------------
-expect_ok "runtime-test run starts pod A" rt run "$WORK/pod-a.json" --netns /run/netns/pod-a --ip 10.42.0.5 \
+expect_ok "runtime-test run starts pod A" rt run "$WORK/pod-a.json" --netns "$NETNS_A" --ip "$IP_A" \
 	--services "$WORK/svcs.json"
 SERVER_LOGS+=("$D/pods/uid-a/supervisor.log" "$D/pods/uid-b/supervisor.log")
 running() { [ "$(field uid-a "$1" '"running" in c["state"]')" = True ]; }
@@ -89,7 +91,7 @@ expect_contains "resolv.conf: search path" "$LOGTXT" 'stdout F search demo.svc.c
 expect_contains "resolv.conf: ndots" "$LOGTXT" 'stdout F options ndots:5'
 expect_contains "hosts: kubelet header" "$LOGTXT" 'stdout F # Kubernetes-managed hosts file.'
 expect_contains "hosts: pod IP with FQDN (hostname+subdomain)" "$LOGTXT" \
-	"$(printf 'stdout F 10.42.0.5\tweb-0.websub.demo.svc.cluster.local\tweb-0')"
+	"$(printf 'stdout F %s\tweb-0.websub.demo.svc.cluster.local\tweb-0' "$IP_A")"
 expect_contains "stderr lines tagged stderr" "$LOGTXT" 'stderr F to-stderr'
 BAD=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z (stdout|stderr) [FP] ' "$MAIN_LOG" || true)
 expect_eq "every log line is in the CRI format" 0 "$BAD"
@@ -98,7 +100,7 @@ expect_eq "the node's hostname is unchanged" "$NODE_HOSTNAME" "$(hostname)"
 expect_not_contains "the node's /etc/hosts is not the pod's" "$(cat /etc/hosts)" "web-0"
 
 MAIN_PID=$(ctr_pid uid-a main)
-expect_eq "main runs in the pod's network namespace" "$(stat -L -c 'net:[%i]' /run/netns/pod-a)" \
+expect_eq "main runs in the pod's network namespace" "$(stat -L -c 'net:[%i]' "$NETNS_A")" \
 	"$(readlink "/proc/$MAIN_PID/ns/net")"
 expect_eq "the supervisor shares it" "$(readlink "/proc/$MAIN_PID/ns/net")" "$(readlink "/proc/$(sup_pid uid-a)/ns/net")"
 expect_eq "main's UTS namespace is not the node's" 1 "$([ "$(readlink "/proc/$MAIN_PID/ns/uts")" != "$(readlink /proc/self/ns/uts)" ] && echo 1)"
@@ -108,9 +110,9 @@ expect_eq "imageID names the program" "portico:///bin/busybox" "$(field uid-a ma
 expect_eq "containerID" "portico://uid-a/main/0" "$(field uid-a main 'c["containerID"]')"
 
 # agnhost runs portico netexec, in the pod's netns, with the pod's hostname.
-web_up() { [ "$(ip netns exec pod-a curl -s --max-time 1 http://10.42.0.5:8080/hostname)" = web-0 ]; }
+web_up() { [ "$(curl -s --max-time 1 "http://$IP_A:8080/hostname")" = web-0 ]; }
 if retry_until 15 web_up; then
-	_ok "agnhost netexec answers /hostname with the pod name on the pod IP"
+	_ok "agnhost netexec answers /hostname with the pod name on the pod IP (from the node, over the bridge)"
 	CHECKS=$((CHECKS + 1))
 else
 	_fail "agnhost netexec did not answer" "$(cat "$(rt log uid-a web)")"
@@ -164,7 +166,7 @@ OUT=$(rt exec uid-a nosuch 700 true || true)
 expect_eq "exec: unknown container" "status=-2" "$OUT"
 
 # ---- kill -9 of the agent (and its process group); adoption without restarts ------------------------
-setsid bash -c "exec $PORTICO runtime-test --data-dir $D run $WORK/pod-a.json --netns /run/netns/pod-a --ip 10.42.0.5 --hold" \
+setsid bash -c "exec $PORTICO runtime-test --data-dir $D run $WORK/pod-a.json --netns $NETNS_A --ip $IP_A --hold" \
 	>"$WORK/hold.out" 2>&1 &
 HOLD=$!
 retry_until 5 grep -q '^change uid-a' "$WORK/hold.out" || _fail "the holding agent saw no change" "$(cat "$WORK/hold.out")"
@@ -176,7 +178,7 @@ wait "$HOLD" 2>/dev/null || true
 sleep 1
 expect_eq "after kill -9 of the agent's group the supervisor lives" 1 "$(alive "$SUP_BEFORE" && echo 1)"
 expect_eq "and main still runs" 1 "$(alive "$PID_BEFORE" && echo 1)"
-expect_ok "a new agent adopts pod A" rt run "$WORK/pod-a.json" --netns /run/netns/pod-a --ip 10.42.0.5
+expect_ok "a new agent adopts pod A" rt run "$WORK/pod-a.json" --netns "$NETNS_A" --ip "$IP_A"
 expect_eq "adoption restarted nothing: same pid" "$PID_BEFORE" "$(ctr_pid uid-a main)"
 expect_eq "adoption restarted nothing: same restartCount" "$RC_BEFORE" "$(field uid-a main 'c["restartCount"]')"
 expect_eq "adoption restarted nothing: same supervisor" "$SUP_BEFORE" "$(sup_pid uid-a)"
@@ -240,7 +242,7 @@ retry_until 5 gone "$MAIN_PID" || true
 expect_eq "main died with its supervisor" 1 "$(gone "$MAIN_PID" && echo 1)"
 expect_eq "shown as ContainerStatusUnknown" "ContainerStatusUnknown" "$(field uid-a main 'c["state"]["terminated"]["reason"]')"
 expect_eq "list shows pod A stopped" "uid-a stopped" "$(rt list | grep uid-a)"
-expect_ok "run again starts a new supervisor" rt run "$WORK/pod-a.json" --netns /run/netns/pod-a --ip 10.42.0.5
+expect_ok "run again starts a new supervisor" rt run "$WORK/pod-a.json" --netns "$NETNS_A" --ip "$IP_A"
 retry_until 10 running main || true
 expect_eq "main restarted: restartCount carried on" $((MAIN_RC + 1)) "$(field uid-a main 'c["restartCount"]')"
 expect_eq "a new log file for the new run" "$D/pods/uid-a/logs/main/$((MAIN_RC + 1)).log" "$(rt log uid-a main)"
@@ -286,7 +288,7 @@ expect_eq "the supervisor is gone" 1 "$(gone "$SUP_A" && echo 1)"
 expect_eq "list shows pod A stopped" "uid-a stopped" "$(rt list | grep uid-a)"
 expect_eq "main's final state: terminated" True "$(field uid-a main '"terminated" in c["state"]')"
 expect_eq "after the stop the agent's socket to the port is closed" "000" \
-	"$(ip netns exec pod-a curl -s --max-time 1 -o /dev/null -w '%{http_code}' http://10.42.0.5:8080/hostname || true)"
+	"$(curl -s --max-time 1 -o /dev/null -w '%{http_code}' "http://$IP_A:8080/hostname" || true)"
 OUT=$(rt stop uid-b 0)
 expect_match "stop with grace 0 is immediate" "$OUT" '^stopped uid-b after 0\.[0-9]+ s$'
 OUT=$(rt stop uid-b 5)
