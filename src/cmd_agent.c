@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
+#include "proxy/proxy.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
 
@@ -36,6 +37,8 @@ static void usage(FILE *f)
 		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
 		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
 		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
+		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
 		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
 }
 
@@ -103,6 +106,8 @@ int cmd_agent(int argc, char **argv)
 		{ "service-cidr", required_argument, NULL, 'S' },
 		{ "cluster-dns", required_argument, NULL, 'D' },
 		{ "cluster-domain", required_argument, NULL, 'O' },
+		{ "nodeport-addresses", required_argument, NULL, 'N' },
+		{ "proxy-health-port", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -114,6 +119,7 @@ int cmd_agent(int argc, char **argv)
 	unsigned char addr[16];
 	agent_sys_t sys;
 	agent_config_t cfg = { 0 };
+	proxy_config_t pc = { 0 };
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -149,6 +155,19 @@ int cmd_agent(int argc, char **argv)
 		case 'O':
 			cluster_domain = optarg;
 			break;
+		case 'N':
+			cfg.nodeport_addresses = optarg;
+			break;
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --proxy-health-port '%s'\n", optarg);
+				return 2;
+			}
+			cfg.proxy_health_port = v ? (int)v : -1;
+			break;
+		}
 		case 'v':
 			rc = log_level_parse(optarg);
 			if (rc < 0) {
@@ -201,6 +220,16 @@ int cmd_agent(int argc, char **argv)
 			return 1;
 		}
 		node_ip = ip_buf;
+	}
+	pc.node_name = node_name;
+	pc.node_ip = node_ip;
+	pc.nodeport_addresses = cfg.nodeport_addresses;
+	pc.cluster_cidr = cluster_cidr;
+	pc.service_cidr = service_cidr;
+	pc.cluster_dns = cluster_dns;
+	if (proxy_config_check(&pc) < 0) {
+		fprintf(stderr, "portico agent: invalid --nodeport-addresses, --cluster-cidr, --service-cidr or --cluster-dns\n");
+		return 2;
 	}
 	if (!ca_file) {
 		snprintf(ca_buf, sizeof(ca_buf), "%s/ca.crt", data_dir);

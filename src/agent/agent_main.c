@@ -15,12 +15,14 @@
 #include "agent/agent_sys.h"
 #include "core/log.h"
 #include "lib/version.h"
+#include "proxy/proxy.h"
 
 struct agent_main {
 	kclient_t *c;
 	agent_t *node;
 	pods_t *pods;
-	/* hooks of later parts (cluster DNS, service proxy) go here, started after the pods */
+	proxy_t *proxy;
+	/* hooks of later parts (cluster DNS) go here, started after the pods */
 };
 
 int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_main_t **ret)
@@ -82,6 +84,22 @@ int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_m
 		a->pods = NULL;
 		goto fail;
 	}
+	if (!cfg->no_proxy) {
+		proxy_config_t xc = { 0 };
+		xc.node_name = cfg->node_name;
+		xc.node_ip = cfg->node_ip;
+		xc.nodeport_addresses = cfg->nodeport_addresses;
+		xc.cluster_cidr = cfg->cluster_cidr;
+		xc.service_cidr = cfg->service_cidr;
+		xc.cluster_dns = cfg->cluster_dns;
+		xc.health_port = cfg->proxy_health_port;
+		rc = proxy_start(base, a->c, &xc, &a->proxy);
+		if (rc < 0) {
+			a->proxy = NULL;
+			log_err("agent: service proxy: %s", strerror(-rc));
+			goto fail;
+		}
+	}
 	*ret = a;
 	return 0;
 fail:
@@ -93,6 +111,7 @@ void agent_main_stop(agent_main_t *a)
 {
 	if (!a)
 		return;
+	proxy_free(a->proxy);
 	pods_free(a->pods);
 	agent_free(a->node);
 	kclient_free(a->c);

@@ -4,6 +4,8 @@
  * the Node registration and Lease (agent.h) and the pod loop (pods.h). Parts added later (cluster
  * DNS, the service proxy) hook in there, in agent_main.c, and get the same kclient and informers. */
 #pragma once
+#include <stdbool.h>
+
 #include <event2/event.h>
 
 #include "agent/pods.h"
@@ -21,6 +23,10 @@ typedef struct agent_config {
 	const char *cluster_dns;    /* NULL: 10.43.0.10 */
 	const char *cluster_domain; /* NULL: cluster.local */
 	const char *exe;            /* the binary supervisors run as; NULL: /proc/self/exe */
+	/* the service proxy (proxy/proxy.h) */
+	bool no_proxy;                  /* no service proxy in this agent */
+	const char *nodeport_addresses; /* NULL: the node IP */
+	int proxy_health_port;          /* 0: 10256; < 0: no health server */
 } agent_config_t;
 
 typedef struct agent_main agent_main_t;
