@@ -39,6 +39,9 @@ static void usage(FILE *f)
 		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
 		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
 		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
+		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
+		   "                        \"\" for none: other names are REFUSED)\n"
+		   "  --dns-port PORT       cluster DNS port on --cluster-dns (default 53; 0 turns cluster DNS off)\n"
 		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
 }
 
@@ -108,6 +111,8 @@ int cmd_agent(int argc, char **argv)
 		{ "cluster-domain", required_argument, NULL, 'O' },
 		{ "nodeport-addresses", required_argument, NULL, 'N' },
 		{ "proxy-health-port", required_argument, NULL, 'H' },
+		{ "dns-upstream", required_argument, NULL, 'U' },
+		{ "dns-port", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,7 +123,7 @@ int cmd_agent(int argc, char **argv)
 	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], *token = NULL;
 	unsigned char addr[16];
 	agent_sys_t sys;
-	agent_config_t cfg = { 0 };
+	agent_config_t cfg = { .dns_port = 53 };
 	proxy_config_t pc = { 0 };
 	int ch, rc, ret = 1;
 
@@ -158,6 +163,19 @@ int cmd_agent(int argc, char **argv)
 		case 'N':
 			cfg.nodeport_addresses = optarg;
 			break;
+		case 'U':
+			cfg.dns_upstream = optarg;
+			break;
+		case 'P': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --dns-port '%s'\n", optarg);
+				return 2;
+			}
+			cfg.dns_port = (int)v;
+			break;
+		}
 		case 'H': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

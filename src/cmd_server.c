@@ -34,8 +34,10 @@ typedef struct server_ctx {
 	agent_thread_t *agent;
 	int node_grace; /* seconds; 0 = the controller's default (40) */
 	bool no_controllers, no_agent;
-	const char *node_name, *cluster_cidr, *cluster_dns, *cluster_domain;
+	const char *node_name, *cluster_cidr, *cluster_domain;
 	bool kubeconfig_written;
+	const char *cluster_dns; /* ClusterIP of kube-system/kube-dns; "" for none */
+	int kube_dns_tries;
 } server_ctx_t;
 
 static void usage(void)
@@ -49,7 +51,8 @@ static void usage(void)
 		"  --node-name NAME               the in-process agent's Node (default: the host name)\n"
 		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
 		"  --cluster-cidr CIDR            pod addresses, a /24 per node (default 10.42.0.0/16)\n"
-		"  --cluster-dns IP               the pods' nameserver (default 10.43.0.10)\n"
+		"  --cluster-dns IP               ClusterIP of kube-system/kube-dns, created at bootstrap\n"
+		"                                 (default 10.43.0.10; \"\" for none)\n"
 		"  --cluster-domain DOMAIN        the cluster's DNS domain (default cluster.local)\n"
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
@@ -86,7 +89,8 @@ static bool exists(server_ctx_t *s, const char *plural, const char *ns, const ch
 }
 
 /* Creates what a cluster starts with when absent (kube-apiserver's bootstrap controllers):
- * the four system namespaces and the kubernetes Service. */
+ * the four system namespaces, the kubernetes Service, and kube-system/kube-dns holding the cluster DNS
+ * address (served by every agent, so it has no selector and no endpoints). */
 static void bootstrap(server_ctx_t *s)
 {
 	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
@@ -112,6 +116,22 @@ static void bootstrap(server_ctx_t *s)
 					"clusterIPs", kind_kubernetes_service_ip(&s->api), "ports", "name", "https",
 					"protocol", "TCP", "port", 443, "targetPort", s->api.opts.listen_port, "type",
 					"ClusterIP", "sessionAffinity", "None");
+		if (obj)
+			rest_create_internal(&s->api, svc, obj);
+	}
+	if (*s->cluster_dns && !exists(s, "services", "kube-system", "kube-dns") &&
+	    exists(s, "namespaces", NULL, "kube-system")) {
+		/* as kubeadm's CoreDNS Service, minus the selector: the agents answer on this address */
+		json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s, s:s}}, s:{s:s, s:[s], s:["
+					"{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}], s:s}}",
+					"apiVersion", "v1", "kind", "Service", "metadata", "name", "kube-dns",
+					"namespace", "kube-system", "labels", "k8s-app", "kube-dns",
+					"kubernetes.io/cluster-service", "true", "kubernetes.io/name", "CoreDNS",
+					"spec", "clusterIP", s->cluster_dns, "clusterIPs", s->cluster_dns, "ports",
+					"name", "dns", "protocol", "UDP", "port", 53, "targetPort", 53,
+					"name", "dns-tcp", "protocol", "TCP", "port", 53, "targetPort", 53,
+					"name", "metrics", "protocol", "TCP", "port", 9153, "targetPort", 9153,
+					"type", "ClusterIP");
 		if (obj)
 			rest_create_internal(&s->api, svc, obj);
 	}
@@ -154,11 +174,12 @@ static void start_agent(server_ctx_t *s)
 	ac.data_dir = adir;
 	ac.cluster_cidr = s->cluster_cidr;
 	ac.service_cidr = s->api.opts.service_cidr;
-	ac.cluster_dns = s->cluster_dns;
+	ac.cluster_dns = *s->cluster_dns ? s->cluster_dns : NULL;
 	ac.cluster_domain = s->cluster_domain;
 	/* not yet: a proxy here would add nftables rules and the health port to every server's node;
 	 * turn it on (and check the e2e suite) when single-node Services are to work */
 	ac.no_proxy = true;
+	ac.dns_port = 0; /* likewise cluster DNS (it binds port 53 on the cluster DNS address) */
 	rc = agent_thread_start(&ac, &s->agent);
 	explicit_bzero(token, strlen(token));
 	free(token);
@@ -180,7 +201,8 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 	int rc;
 
 	if (!exists(s, "namespaces", NULL, "default") || !exists(s, "namespaces", NULL, "kube-system") ||
-	    !exists(s, "services", "default", "kubernetes")) {
+	    !exists(s, "services", "default", "kubernetes") ||
+	    (*s->cluster_dns && !exists(s, "services", "kube-system", "kube-dns") && s->kube_dns_tries++ < 100)) {
 		/* creates of objects already queued fail with -EEXIST at once: harmless */
 		bootstrap(s);
 		evtimer_add(s->boot_ev, &tv);
@@ -264,7 +286,7 @@ int cmd_server(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	server_ctx_t s = { 0 };
+	server_ctx_t s = { .cluster_dns = "10.43.0.10" };
 	api_options_t opts = { .data_dir = "/var/lib/portico", .listen_port = 6443, .event_ttl_sec = 3600,
 			       .service_cidr = "10.43.0.0/16", .node_port_range = "30000-32767" };
 	char *listen_addr = strdup("0.0.0.0"), *node_ip = NULL, dbpath[4096];
@@ -317,12 +339,18 @@ int cmd_server(int argc, char **argv)
 		case 'c':
 			s.cluster_cidr = optarg;
 			break;
-		case 'D':
-			s.cluster_dns = optarg;
-			break;
 		case 'O':
 			s.cluster_domain = optarg;
 			break;
+		case 'D': {
+			struct in_addr a;
+			if (*optarg && inet_pton(AF_INET, optarg, &a) != 1) {
+				fprintf(stderr, "portico server: invalid --cluster-dns '%s' (want an IPv4 address, or \"\" for none)\n", optarg);
+				return 2;
+			}
+			s.cluster_dns = optarg;
+			break;
+		}
 		case 'g': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -372,12 +400,6 @@ int cmd_server(int argc, char **argv)
 		}
 		if (strlen(cc) >= sizeof(buf) || !slash || inet_pton(AF_INET, buf, a) != 1 || n < 8 || n > 24) {
 			fprintf(stderr, "portico server: invalid --cluster-cidr '%s' (want an IPv4 CIDR of /8../24)\n", cc);
-			free(listen_addr);
-			free(node_ip);
-			return 2;
-		}
-		if (s.cluster_dns && inet_pton(AF_INET, s.cluster_dns, a) != 1) {
-			fprintf(stderr, "portico server: invalid --cluster-dns '%s'\n", s.cluster_dns);
 			free(listen_addr);
 			free(node_ip);
 			return 2;

@@ -14,6 +14,7 @@
 #include "agent/agent.h"
 #include "agent/agent_sys.h"
 #include "core/log.h"
+#include "dns/dns_node.h"
 #include "lib/version.h"
 #include "proxy/proxy.h"
 
@@ -22,7 +23,8 @@ struct agent_main {
 	agent_t *node;
 	pods_t *pods;
 	proxy_t *proxy;
-	/* hooks of later parts (cluster DNS) go here, started after the pods */
+	dns_node_t *dns;
+	/* hooks of later parts go here, started after the pods */
 };
 
 int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_main_t **ret)
@@ -100,6 +102,21 @@ int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_m
 			goto fail;
 		}
 	}
+	if (cfg->dns_port) {
+		/* cluster DNS on this node, fed from the same API connection */
+		dns_node_config_t dc = { 0 };
+		dc.cluster_dns = cfg->cluster_dns;
+		dc.cluster_domain = cfg->cluster_domain;
+		dc.node_ip = cfg->node_ip;
+		dc.upstream = cfg->dns_upstream;
+		dc.port = cfg->dns_port;
+		rc = dns_node_start(base, a->c, &dc, &a->dns);
+		if (rc < 0) {
+			a->dns = NULL;
+			log_err("agent: cluster DNS: %s", strerror(-rc));
+			goto fail;
+		}
+	}
 	*ret = a;
 	return 0;
 fail:
@@ -112,6 +129,7 @@ void agent_main_stop(agent_main_t *a)
 	if (!a)
 		return;
 	proxy_free(a->proxy);
+	dns_node_free(a->dns);
 	pods_free(a->pods);
 	agent_free(a->node);
 	kclient_free(a->c);

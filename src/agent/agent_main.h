@@ -27,6 +27,9 @@ typedef struct agent_config {
 	bool no_proxy;                  /* no service proxy in this agent */
 	const char *nodeport_addresses; /* NULL: the node IP */
 	int proxy_health_port;          /* 0: 10256; < 0: no health server */
+	/* cluster DNS (dns/dns_node.h) on cluster_dns and the node IP */
+	int dns_port;                   /* 0: no cluster DNS in this agent */
+	const char *dns_upstream;       /* NULL: /etc/resolv.conf's nameservers; "": none */
 } agent_config_t;
 
 typedef struct agent_main agent_main_t;
