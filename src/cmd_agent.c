@@ -1,6 +1,7 @@
-/* portico agent: the node agent. This first slice registers the Node with the API server, renews
- * its Lease in kube-node-lease and keeps its status (see agent/agent.h); it authenticates with the
- * server's node token (DATA/node-token, user "system:node"). */
+/* portico agent: the node agent. It registers the Node with the API server, renews its Lease in
+ * kube-node-lease, keeps its status (agent/agent.h) and runs the Pods bound to it (agent/pods.h);
+ * it authenticates with the server's node token (DATA/node-token, user "system:node"). The start
+ * itself is agent_run() (agent/agent_main.h), shared with the agent inside `portico server`. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,17 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "agent/agent.h"
-#include "agent/announce.h"
+#include "agent/agent_main.h"
 #include "agent/agent_sys.h"
-#include "client/kclient.h"
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
-#include "dns/dns_node.h"
-#include "lib/version.h"
 #include "proxy/proxy.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
@@ -38,17 +33,16 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
-		   "  --log-level LEVEL     error, warn, info, debug (default info)\n"
+		   "  --cluster-cidr CIDR   all pods' addresses, not masqueraded (default 10.42.0.0/16)\n"
+		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
+		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
+		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
 		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
-		   "  --cluster-cidr CIDR   pod addresses (default " PROXY_CLUSTER_CIDR_DEFAULT ")\n"
-		   "  --service-cidr CIDR   Service addresses (default " PROXY_SERVICE_CIDR_DEFAULT ")\n"
 		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
-		   "  --cluster-dns IP      the cluster DNS address, served here (default " DNS_NODE_CLUSTER_DNS_DEFAULT ";\n"
-		   "                        the service proxy leaves it alone)\n"
-		   "  --cluster-domain D    the cluster's DNS zone (default cluster.local)\n"
 		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
 		   "                        \"\" for none: other names are REFUSED)\n"
-		   "  --dns-port PORT       DNS port (default 53; 0 turns cluster DNS off)\n");
+		   "  --dns-port PORT       cluster DNS port on --cluster-dns (default 53; 0 turns cluster DNS off)\n"
+		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
 }
 
 /* A DNS-1123 subdomain, as a Node name must be (lower-case alphanumerics, '-' and '.', at most
@@ -84,20 +78,22 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
-struct sig_ctx {
-	struct event_base *base;
-	announce_t *an;
-};
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+/* An IPv4 CIDR "a.b.c.d/n". */
+static bool valid_cidr4(const char *s)
 {
-	struct sig_ctx *sc = arg;
-	struct timeval grace = { 0, ANNOUNCE_RELEASE_GRACE_MS * 1000 };
+	char buf[32], *slash, *end;
+	unsigned char addr[4];
+	long n;
 
-	log_info("agent: signal %d: shutting down", (int)sig);
-	/* hand the load-balancer addresses over before leaving: the release requests need the loop */
-	announce_release(sc->an);
-	event_base_loopexit(sc->base, sc->an ? &grace : NULL);
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	n = strtol(slash + 1, &end, 10);
+	return inet_pton(AF_INET, buf, addr) == 1 && slash[1] && !*end && n >= 0 && n <= 32;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -109,36 +105,26 @@ int cmd_agent(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'n' },
 		{ "node-ip", required_argument, NULL, 'i' },
 		{ "data-dir", required_argument, NULL, 'd' },
-		{ "log-level", required_argument, NULL, 'v' },
-		{ "nodeport-addresses", required_argument, NULL, 'N' },
 		{ "cluster-cidr", required_argument, NULL, 'C' },
 		{ "service-cidr", required_argument, NULL, 'S' },
 		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "cluster-domain", required_argument, NULL, 'O' },
+		{ "nodeport-addresses", required_argument, NULL, 'N' },
 		{ "proxy-health-port", required_argument, NULL, 'H' },
-		{ "cluster-domain", required_argument, NULL, 'Z' },
 		{ "dns-upstream", required_argument, NULL, 'U' },
 		{ "dns-port", required_argument, NULL, 'P' },
+		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *server = NULL, *token_file = NULL, *ca_file = NULL, *node_name = NULL, *node_ip = NULL;
-	const char *data_dir = AGENT_DATA_DIR_DEFAULT;
-	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], runtime[128], *token = NULL;
+	const char *data_dir = AGENT_DATA_DIR_DEFAULT, *cluster_cidr = "10.42.0.0/16", *service_cidr = "10.43.0.0/16";
+	const char *cluster_dns = "10.43.0.10", *cluster_domain = "cluster.local";
+	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], *token = NULL;
 	unsigned char addr[16];
 	agent_sys_t sys;
-	agent_node_info_t info = { 0 };
-	kclient_config_t kc = { 0 };
-	struct event_base *base = NULL;
-	struct event *sig_term = NULL, *sig_int = NULL;
-	kclient_t *c = NULL;
-	agent_t *a = NULL;
-	announce_t *an = NULL;
-	announce_config_t anc = { 0 };
-	struct sig_ctx sc = { 0 };
-	dns_node_config_t dns_cfg = { .port = 53 };
-	dns_node_t *dns = NULL;
+	agent_config_t cfg = { .dns_port = 53 };
 	proxy_config_t pc = { 0 };
-	proxy_t *proxy = NULL;
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -162,23 +148,23 @@ int cmd_agent(int argc, char **argv)
 		case 'd':
 			data_dir = optarg;
 			break;
-		case 'v':
-			rc = log_level_parse(optarg);
-			if (rc < 0) {
-				fprintf(stderr, "portico agent: invalid --log-level '%s'\n", optarg);
-				return 2;
-			}
-			log_level = rc;
+		case 'C':
+			cluster_cidr = optarg;
 			break;
-		case 'D': /* served here by cluster DNS; the proxy leaves it alone */
-			dns_cfg.cluster_dns = optarg;
-			pc.cluster_dns = optarg;
+		case 'S':
+			service_cidr = optarg;
 			break;
-		case 'Z':
-			dns_cfg.cluster_domain = optarg;
+		case 'D':
+			cluster_dns = optarg;
+			break;
+		case 'O':
+			cluster_domain = optarg;
+			break;
+		case 'N':
+			cfg.nodeport_addresses = optarg;
 			break;
 		case 'U':
-			dns_cfg.upstream = optarg;
+			cfg.dns_upstream = optarg;
 			break;
 		case 'P': {
 			char *end;
@@ -187,18 +173,9 @@ int cmd_agent(int argc, char **argv)
 				fprintf(stderr, "portico agent: invalid --dns-port '%s'\n", optarg);
 				return 2;
 			}
-			dns_cfg.port = (int)v;
+			cfg.dns_port = (int)v;
 			break;
 		}
-		case 'N':
-			pc.nodeport_addresses = optarg;
-			break;
-		case 'C':
-			pc.cluster_cidr = optarg;
-			break;
-		case 'S':
-			pc.service_cidr = optarg;
-			break;
 		case 'H': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -206,9 +183,17 @@ int cmd_agent(int argc, char **argv)
 				fprintf(stderr, "portico agent: invalid --proxy-health-port '%s'\n", optarg);
 				return 2;
 			}
-			pc.health_port = v ? (int)v : -1;
+			cfg.proxy_health_port = v ? (int)v : -1;
 			break;
 		}
+		case 'v':
+			rc = log_level_parse(optarg);
+			if (rc < 0) {
+				fprintf(stderr, "portico agent: invalid --log-level '%s'\n", optarg);
+				return 2;
+			}
+			log_level = rc;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -219,6 +204,18 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (optind < argc || !server || !token_file) {
 		usage(stderr);
+		return 2;
+	}
+	if (!valid_cidr4(cluster_cidr) || !valid_cidr4(service_cidr)) {
+		fprintf(stderr, "portico agent: invalid --cluster-cidr or --service-cidr (want an IPv4 CIDR)\n");
+		return 2;
+	}
+	if (inet_pton(AF_INET, cluster_dns, addr) != 1) {
+		fprintf(stderr, "portico agent: invalid --cluster-dns '%s'\n", cluster_dns);
+		return 2;
+	}
+	if (!valid_node_name(cluster_domain)) {
+		fprintf(stderr, "portico agent: invalid --cluster-domain '%s'\n", cluster_domain);
 		return 2;
 	}
 	agent_sys_read(&sys);
@@ -244,6 +241,10 @@ int cmd_agent(int argc, char **argv)
 	}
 	pc.node_name = node_name;
 	pc.node_ip = node_ip;
+	pc.nodeport_addresses = cfg.nodeport_addresses;
+	pc.cluster_cidr = cluster_cidr;
+	pc.service_cidr = service_cidr;
+	pc.cluster_dns = cluster_dns;
 	if (proxy_config_check(&pc) < 0) {
 		fprintf(stderr, "portico agent: invalid --nodeport-addresses, --cluster-cidr, --service-cidr or --cluster-dns\n");
 		return 2;
@@ -267,84 +268,18 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: CA file %s: %s (see --ca-file)", ca_file, strerror(errno));
 		goto out;
 	}
-
-	base = event_base_new();
-	if (!base)
-		goto out;
-	kc.server = server;
-	kc.ca_file = ca_file;
-	kc.token = token;
-	kc.timeout_sec = AGENT_RENEW_SEC; /* a renewal slower than its interval is as good as lost */
-	kc.user_agent = "portico-agent";
-	rc = kclient_new(base, &kc, &c);
-	explicit_bzero(token, strlen(token));
-	if (rc < 0) {
-		log_err("agent: API client for %s: %s", server, strerror(-rc));
-		goto out;
-	}
-	snprintf(runtime, sizeof(runtime), "portico://%s", PORTICO_VERSION);
-	info.name = node_name;
-	info.ip = node_ip;
-	info.hostname = sys.hostname[0] ? sys.hostname : node_name;
-	info.cpus = sys.cpus;
-	info.mem_bytes = sys.mem_bytes;
-	info.arch = agent_node_goarch(sys.machine);
-	info.kernel = sys.kernel;
-	info.os_image = sys.os_image;
-	info.machine_id = sys.machine_id;
-	info.boot_id = sys.boot_id;
-	info.version = K8S_GIT_VERSION;
-	info.runtime = runtime;
-	rc = agent_new(c, &info, &a);
-	if (rc < 0) {
-		log_err("agent: %s", strerror(-rc));
-		goto out;
-	}
-	/* the layer-2 announcer of load-balancer addresses (provider pool) */
-	anc.node_name = node_name;
-	anc.node_ip = node_ip;
-	rc = announce_start(base, c, &anc, &an);
-	if (rc < 0) {
-		log_err("agent: load-balancer announcer: %s", strerror(-rc));
-		goto out;
-	}
-	rc = proxy_start(base, c, &pc, &proxy);
-	if (rc < 0) {
-		log_err("agent: service proxy: %s", strerror(-rc));
-		goto out;
-	}
-	if (dns_cfg.port) {
-		/* cluster DNS on this node, fed from the same API connection */
-		dns_cfg.node_ip = node_ip;
-		rc = dns_node_start(base, c, &dns_cfg, &dns);
-		if (rc < 0) {
-			log_err("agent: cluster DNS: %s", strerror(-rc));
-			goto out;
-		}
-	}
-	sc.base = base;
-	sc.an = an;
-	sig_term = evsignal_new(base, SIGTERM, on_signal, &sc);
-	sig_int = evsignal_new(base, SIGINT, on_signal, &sc);
-	if (!sig_term || !sig_int)
-		goto out;
-	event_add(sig_term, NULL);
-	event_add(sig_int, NULL);
-	log_info("agent: node %s (%s) reporting to %s", node_name, node_ip, server);
-	event_base_dispatch(base);
-	ret = 0;
+	cfg.server_url = server;
+	cfg.ca_file = ca_file;
+	cfg.token = token;
+	cfg.node_name = node_name;
+	cfg.node_ip = node_ip;
+	cfg.data_dir = data_dir;
+	cfg.cluster_cidr = cluster_cidr;
+	cfg.service_cidr = service_cidr;
+	cfg.cluster_dns = cluster_dns;
+	cfg.cluster_domain = cluster_domain;
+	ret = agent_run(&cfg);
 out:
-	announce_free(an);
-	proxy_free(proxy);
-	dns_node_free(dns);
-	agent_free(a);
-	kclient_free(c);
-	if (sig_term)
-		event_free(sig_term);
-	if (sig_int)
-		event_free(sig_int);
-	if (base)
-		event_base_free(base);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);

@@ -18,6 +18,10 @@
 #include "core/log.h"
 
 #define IPAM_TMP_PREFIX ".tmp."
+/* The last address handed out (as host-local's last_reserved_ip): a restarted allocator goes on
+ * after it, so an address released just before a restart is not given to the next pod at once, while
+ * other nodes' neighbour caches may still map it to the old pod's MAC. Best effort, not fsynced. */
+#define IPAM_LAST_FILE ".last"
 #define IPAM_RECORD_MAX 256 /* bytes read of a record: more is corrupt */
 
 /* An address reserved by a record we could not read: owned, but by nobody we can name. */
@@ -161,6 +165,8 @@ static int record_write(ipam_t *ip, uint32_t addr, const char *uid)
 	return rc;
 }
 
+static void last_store(const ipam_t *ip, uint32_t addr);
+
 int ipam_alloc(ipam_t *ip, const char *uid, uint32_t *ret_addr)
 {
 	if (!ipam_uid_valid(uid))
@@ -194,6 +200,8 @@ int ipam_alloc(ipam_t *ip, const char *uid, uint32_t *ret_addr)
 			return rc;
 		}
 		ip->next = (off + 1) % ip->size;
+		if (ip->dir)
+			last_store(ip, addr);
 		*ret_addr = addr;
 		return 0;
 	}
@@ -268,6 +276,41 @@ static void tmp_sweep(const char *dir, const char *name)
 		unlink(path);
 }
 
+static void last_load(ipam_t *ip, int dfd)
+{
+	char buf[32];
+	uint32_t addr;
+	size_t off;
+	int fd = openat(dfd, IPAM_LAST_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (parse_addr(buf, &addr) == 0 && addr_offset(ip, addr, &off) == 0)
+		ip->next = (off + 1) % ip->size;
+}
+
+static void last_store(const ipam_t *ip, uint32_t addr)
+{
+	char name[16], tmp[4096], path[4096];
+	ipam_format(addr, name, sizeof(name));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/" IPAM_TMP_PREFIX "last.%ld", ip->dir, (long)getpid()) >= sizeof(tmp) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/" IPAM_LAST_FILE, ip->dir) >= sizeof(path))
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	size_t len = strlen(name);
+	bool ok = write(fd, name, len) == (ssize_t)len;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
 static int load(ipam_t *ip)
 {
 	DIR *d = opendir(ip->dir);
@@ -281,6 +324,10 @@ static int load(ipam_t *ip)
 			continue;
 		if (strncmp(name, IPAM_TMP_PREFIX, strlen(IPAM_TMP_PREFIX)) == 0) {
 			tmp_sweep(ip->dir, name);
+			continue;
+		}
+		if (strcmp(name, IPAM_LAST_FILE) == 0) {
+			last_load(ip, dfd);
 			continue;
 		}
 		uint32_t addr;

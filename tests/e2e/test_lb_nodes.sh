@@ -9,7 +9,8 @@ export PORTICO_NODE_MONITOR_GRACE_PERIOD=3600 # Nodes here have no agent renewin
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node server 192.0.2.10
-server_start server
+# The test plays its nodes (the ingress lists their InternalIPs): no agent of the server's own
+server_start server --disable-agent
 
 T=30
 

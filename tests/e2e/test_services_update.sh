@@ -8,7 +8,9 @@
 lab_init
 lab_node server 192.0.2.10
 lab_node client 192.0.2.20
-server_start server
+# no agent in the server: without a Node the nodes LB provider leaves LoadBalancers <pending>, which
+# the Service updates below show
+server_start server --disable-agent
 CLIENT_NODE=client
 
 norm() { tr -s ' ' | sed 's/ $//'; }
