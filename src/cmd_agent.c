@@ -17,6 +17,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_sys.h"
+#include "agent/logsrv.h"
 #include "client/kclient.h"
 #include "cmd.h"
 #include "core/log.h"
@@ -71,6 +72,18 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
+/* The log server's view of this node's pods. Until the pod loop (issue 6) runs pods here, the agent
+ * knows none: every /containerLogs request gets the kubelet's 404 "pod ... does not exist". */
+static json_t *no_pod(const char *ns, const char *name, void *arg)
+{
+	return NULL;
+}
+
+static int no_log(const char *uid, const char *container, bool previous, char *buf, size_t len, void *arg)
+{
+	return -ENOENT;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	log_info("agent: signal %d: shutting down", (int)sig);
@@ -93,6 +106,9 @@ int cmd_agent(int argc, char **argv)
 	const char *server = NULL, *token_file = NULL, *ca_file = NULL, *node_name = NULL, *node_ip = NULL;
 	const char *data_dir = AGENT_DATA_DIR_DEFAULT;
 	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], runtime[128], *token = NULL;
+	char cert_sha[LOGSRV_SHA256_HEX];
+	logsrv_config_t lc = { 0 };
+	logsrv_t *ls = NULL;
 	unsigned char addr[16];
 	agent_sys_t sys;
 	agent_node_info_t info = { 0 };
@@ -194,9 +210,24 @@ int cmd_agent(int argc, char **argv)
 	kc.timeout_sec = AGENT_RENEW_SEC; /* a renewal slower than its interval is as good as lost */
 	kc.user_agent = "portico-agent";
 	rc = kclient_new(base, &kc, &c);
-	explicit_bzero(token, strlen(token));
 	if (rc < 0) {
 		log_err("agent: API client for %s: %s", server, strerror(-rc));
+		goto out;
+	}
+	/* the log server: its certificate's digest goes on the Node, so before registering */
+	rc = logsrv_cert_ensure(data_dir, node_name, node_ip, cert_sha);
+	if (rc >= 0) {
+		lc.data_dir = data_dir;
+		lc.node_ip = node_ip;
+		lc.node_name = node_name;
+		lc.token = token;
+		lc.pod_get = no_pod;
+		lc.log_path = no_log;
+		rc = logsrv_start(base, &lc, &ls);
+	}
+	explicit_bzero(token, strlen(token));
+	if (rc < 0) {
+		log_err("agent: log server on %s:%d: %s", node_ip, LOGSRV_PORT, strerror(-rc));
 		goto out;
 	}
 	snprintf(runtime, sizeof(runtime), "portico://%s", PORTICO_VERSION);
@@ -212,6 +243,8 @@ int cmd_agent(int argc, char **argv)
 	info.boot_id = sys.boot_id;
 	info.version = K8S_GIT_VERSION;
 	info.runtime = runtime;
+	info.kubelet_port = LOGSRV_PORT;
+	info.cert_sha256 = cert_sha;
 	rc = agent_new(c, &info, &a);
 	if (rc < 0) {
 		log_err("agent: %s", strerror(-rc));
@@ -228,6 +261,7 @@ int cmd_agent(int argc, char **argv)
 	ret = 0;
 out:
 	agent_free(a);
+	logsrv_free(ls);
 	kclient_free(c);
 	if (sig_term)
 		event_free(sig_term);
