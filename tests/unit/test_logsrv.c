@@ -45,7 +45,13 @@ static int fake_path(const char *uid, const char *container, bool previous, char
 {
 	if (strcmp(uid, "uid-1") != 0 || strcmp(container, "c") != 0)
 		return -ENOENT;
-	snprintf(buf, len, "%s/%s.log", dir, previous ? "prev" : "cur");
+	char flag[128];
+
+	snprintf(flag, sizeof(flag), "%s/restarted", dir);
+	if (access(flag, F_OK) == 0 && !previous)
+		snprintf(buf, len, "%s/cur2.log", dir); /* a new run writes a new file */
+	else
+		snprintf(buf, len, "%s/%s.log", dir, previous ? "prev" : "cur");
 	return 0;
 }
 
@@ -179,6 +185,59 @@ static void test_requests(void)
 	CHECK(strstr(o, "200") != NULL);
 }
 
+/* Follows NAME's stream in the background; returns when the command is started. */
+static void follow_start(const char *out)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "( curl -sk --max-time 15 -H 'Authorization: Bearer " TOKEN "' "
+		 "'https://127.0.0.1:%d/containerLogs/default/p/c?follow=true&tailLines=1' > %s/%s; echo $? >> %s/%s.rc ) &",
+		 port, dir, out, dir, out);
+	CHECK(system(cmd) == 0);
+}
+
+/* Waits up to 12 s for the follow to end; its output, or "" after the timeout. */
+static const char *follow_wait(const char *out, int *ret_sec)
+{
+	static char buf[4096];
+	char p[256];
+	time_t t0 = time(NULL);
+	FILE *f;
+	size_t n;
+
+	buf[0] = '\0';
+	snprintf(p, sizeof(p), "%s/%s.rc", dir, out);
+	while (access(p, F_OK) != 0 && time(NULL) - t0 <= 12)
+		usleep(100 * 1000);
+	*ret_sec = (int)(time(NULL) - t0);
+	snprintf(p, sizeof(p), "%s/%s", dir, out);
+	f = fopen(p, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* A restart (a new current file) ends the stream of the old run after its last lines. */
+static void test_follow_restart(void)
+{
+	char p[128];
+	int sec;
+
+	snprintf(p, sizeof(p), "%s/stopped", dir);
+	unlink(p);
+	follow_start("restart.out");
+	usleep(500 * 1000);
+	append("cur.log", "2026-11-30T02:00:07Z stdout F six\n");
+	append("cur2.log", "2026-11-30T02:00:08Z stdout F new run\n");
+	append("restarted", "");
+	CHECK_STR(follow_wait("restart.out", &sec), "five\nsix\n");
+	CHECK(sec <= 3);
+}
+
 static void test_follow(void)
 {
 	char cmd[512], out[4096] = "", path[128];
@@ -236,6 +295,7 @@ int main(void)
 	if (pid > 0) {
 		TEST_RUN(test_requests);
 		TEST_RUN(test_follow);
+		TEST_RUN(test_follow_restart);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
