@@ -849,7 +849,7 @@ int logsrv_start(struct event_base *base, const logsrv_config_t *cfg, logsrv_t *
 	}
 	evhttp_set_bevcb(s->http, tls_bev, s);
 	evhttp_set_gencb(s->http, handle, s);
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET);
 	evhttp_set_max_headers_size(s->http, 64 * 1024);
 	evhttp_set_max_body_size(s->http, 4096);
 	evhttp_set_timeout(s->http, 30);

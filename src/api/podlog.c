@@ -33,7 +33,8 @@
 #define PODLOG_MAX_BUFFERED  (16 * 1024 * 1024) /* to a client that stops reading */
 
 typedef struct podlog {
-	api_req_t *r;
+	api_server_t *srv;
+	api_req_t *r;                     /* freed before the podlog_t: use srv */
 	SSL_CTX *ssl;
 	char pin[LOGSRV_SHA256_HEX];
 	struct evhttp_connection *up;     /* to the agent */
@@ -44,6 +45,7 @@ typedef struct podlog {
 	char url[600];                    /* for error messages: no secrets in it */
 	int code;                         /* the agent's status; 0: no response (yet) */
 	bool started, ended, follow;
+	struct podlog *next, *prev;       /* srv->podlogs */
 } podlog_t;
 
 int podlog_pick_container(const json_t *pod, const char *want, const char **ret, char *err, size_t errlen)
@@ -127,6 +129,14 @@ static void observe(podlog_t *p, int code)
 
 static void podlog_free(podlog_t *p)
 {
+	api_server_t *srv = p->srv;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (srv && srv->podlogs == p)
+		srv->podlogs = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
 	if (p->up)
 		evhttp_connection_free(p->up); /* frees a request still in flight, without its callback */
 	SSL_CTX_free(p->ssl);
@@ -411,6 +421,20 @@ static void append_param(char *buf, size_t len, api_req_t *r, const char *key)
 	free(esc);
 }
 
+void podlog_close_all(api_server_t *srv)
+{
+	while (srv->podlogs) {
+		podlog_t *p = srv->podlogs;
+		api_req_t *r = p->r;
+
+		if (p->client)
+			evhttp_connection_set_closecb(p->client, NULL, NULL);
+		podlog_free(p); /* unlinks it */
+		r->req = NULL;  /* evhttp_free() frees the HTTP request */
+		api_req_free(r);
+	}
+}
+
 void podlog_handle(api_req_t *r)
 {
 	json_t *pod = NULL, *node = NULL, *st = NULL;
@@ -486,6 +510,7 @@ void podlog_handle(api_req_t *r)
 	append_param(path, sizeof(path), r, "sinceTime");
 	append_param(path, sizeof(path), r, "limitBytes");
 	p->r = r;
+	p->srv = r->srv;
 	p->follow = follow;
 	snprintf(p->pin, sizeof(p->pin), "%s", pin);
 	snprintf(p->url, sizeof(p->url), "https://%s:%d%.*s", ip, (int)port, 400, path);
@@ -497,6 +522,10 @@ void podlog_handle(api_req_t *r)
 		podlog_free(p);
 		goto out;
 	}
+	p->next = r->srv->podlogs;
+	if (p->next)
+		p->next->prev = p;
+	r->srv->podlogs = p;
 	p = NULL; /* the callbacks own it and r now */
 out:
 	json_decref(pod);

@@ -506,6 +506,7 @@ int api_server_start(api_server_t *srv, struct event_base *base, store_t *store,
 
 void api_server_stop(api_server_t *srv)
 {
+	podlog_close_all(srv);
 	if (srv->http)
 		evhttp_free(srv->http);
 	srv->http = NULL;
