@@ -1,6 +1,7 @@
-/* portico agent: the node agent. This first slice registers the Node with the API server, renews
- * its Lease in kube-node-lease and keeps its status (see agent/agent.h); it authenticates with the
- * server's node token (DATA/node-token, user "system:node"). */
+/* portico agent: the node agent. It registers the Node with the API server, renews its Lease in
+ * kube-node-lease, keeps its status (agent/agent.h) and runs the Pods bound to it (agent/pods.h);
+ * it authenticates with the server's node token (DATA/node-token, user "system:node"). The start
+ * itself is agent_run() (agent/agent_main.h), shared with the agent inside `portico server`. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,16 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "agent/agent.h"
+#include "agent/agent_main.h"
 #include "agent/agent_sys.h"
-#include "agent/logsrv.h"
-#include "client/kclient.h"
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
-#include "lib/version.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
 
@@ -36,6 +32,10 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
+		   "  --cluster-cidr CIDR   all pods' addresses, not masqueraded (default 10.42.0.0/16)\n"
+		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
+		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
+		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
 		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
 }
 
@@ -72,22 +72,22 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
-/* The log server's view of this node's pods. Until the pod loop (issue 6) runs pods here, the agent
- * knows none: every /containerLogs request gets the kubelet's 404 "pod ... does not exist". */
-static json_t *no_pod(const char *ns, const char *name, void *arg)
+/* An IPv4 CIDR "a.b.c.d/n". */
+static bool valid_cidr4(const char *s)
 {
-	return NULL;
-}
+	char buf[32], *slash, *end;
+	unsigned char addr[4];
+	long n;
 
-static int no_log(const char *uid, const char *container, bool previous, char *buf, size_t len, void *arg)
-{
-	return -ENOENT;
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	log_info("agent: signal %d: shutting down", (int)sig);
-	event_base_loopexit(arg, NULL);
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	n = strtol(slash + 1, &end, 10);
+	return inet_pton(AF_INET, buf, addr) == 1 && slash[1] && !*end && n >= 0 && n <= 32;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -99,24 +99,21 @@ int cmd_agent(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'n' },
 		{ "node-ip", required_argument, NULL, 'i' },
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "cluster-cidr", required_argument, NULL, 'C' },
+		{ "service-cidr", required_argument, NULL, 'S' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "cluster-domain", required_argument, NULL, 'O' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *server = NULL, *token_file = NULL, *ca_file = NULL, *node_name = NULL, *node_ip = NULL;
-	const char *data_dir = AGENT_DATA_DIR_DEFAULT;
-	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], runtime[128], *token = NULL;
-	char cert_sha[LOGSRV_SHA256_HEX];
-	logsrv_config_t lc = { 0 };
-	logsrv_t *ls = NULL;
+	const char *data_dir = AGENT_DATA_DIR_DEFAULT, *cluster_cidr = "10.42.0.0/16", *service_cidr = "10.43.0.0/16";
+	const char *cluster_dns = "10.43.0.10", *cluster_domain = "cluster.local";
+	char ca_buf[PATH_MAX], ip_buf[INET6_ADDRSTRLEN], *token = NULL;
 	unsigned char addr[16];
 	agent_sys_t sys;
-	agent_node_info_t info = { 0 };
-	kclient_config_t kc = { 0 };
-	struct event_base *base = NULL;
-	struct event *sig_term = NULL, *sig_int = NULL;
-	kclient_t *c = NULL;
-	agent_t *a = NULL;
+	agent_config_t cfg = { 0 };
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -140,6 +137,18 @@ int cmd_agent(int argc, char **argv)
 		case 'd':
 			data_dir = optarg;
 			break;
+		case 'C':
+			cluster_cidr = optarg;
+			break;
+		case 'S':
+			service_cidr = optarg;
+			break;
+		case 'D':
+			cluster_dns = optarg;
+			break;
+		case 'O':
+			cluster_domain = optarg;
+			break;
 		case 'v':
 			rc = log_level_parse(optarg);
 			if (rc < 0) {
@@ -158,6 +167,18 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (optind < argc || !server || !token_file) {
 		usage(stderr);
+		return 2;
+	}
+	if (!valid_cidr4(cluster_cidr) || !valid_cidr4(service_cidr)) {
+		fprintf(stderr, "portico agent: invalid --cluster-cidr or --service-cidr (want an IPv4 CIDR)\n");
+		return 2;
+	}
+	if (inet_pton(AF_INET, cluster_dns, addr) != 1) {
+		fprintf(stderr, "portico agent: invalid --cluster-dns '%s'\n", cluster_dns);
+		return 2;
+	}
+	if (!valid_node_name(cluster_domain)) {
+		fprintf(stderr, "portico agent: invalid --cluster-domain '%s'\n", cluster_domain);
 		return 2;
 	}
 	agent_sys_read(&sys);
@@ -200,75 +221,18 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: CA file %s: %s (see --ca-file)", ca_file, strerror(errno));
 		goto out;
 	}
-
-	base = event_base_new();
-	if (!base)
-		goto out;
-	kc.server = server;
-	kc.ca_file = ca_file;
-	kc.token = token;
-	kc.timeout_sec = AGENT_RENEW_SEC; /* a renewal slower than its interval is as good as lost */
-	kc.user_agent = "portico-agent";
-	rc = kclient_new(base, &kc, &c);
-	if (rc < 0) {
-		log_err("agent: API client for %s: %s", server, strerror(-rc));
-		goto out;
-	}
-	/* the log server: its certificate's digest goes on the Node, so before registering */
-	rc = logsrv_cert_ensure(data_dir, node_name, node_ip, cert_sha);
-	if (rc >= 0) {
-		lc.data_dir = data_dir;
-		lc.node_ip = node_ip;
-		lc.node_name = node_name;
-		lc.token = token;
-		lc.pod_get = no_pod;
-		lc.log_path = no_log;
-		rc = logsrv_start(base, &lc, &ls);
-	}
-	explicit_bzero(token, strlen(token));
-	if (rc < 0) {
-		log_err("agent: log server on %s:%d: %s", node_ip, LOGSRV_PORT, strerror(-rc));
-		goto out;
-	}
-	snprintf(runtime, sizeof(runtime), "portico://%s", PORTICO_VERSION);
-	info.name = node_name;
-	info.ip = node_ip;
-	info.hostname = sys.hostname[0] ? sys.hostname : node_name;
-	info.cpus = sys.cpus;
-	info.mem_bytes = sys.mem_bytes;
-	info.arch = agent_node_goarch(sys.machine);
-	info.kernel = sys.kernel;
-	info.os_image = sys.os_image;
-	info.machine_id = sys.machine_id;
-	info.boot_id = sys.boot_id;
-	info.version = K8S_GIT_VERSION;
-	info.runtime = runtime;
-	info.kubelet_port = LOGSRV_PORT;
-	info.cert_sha256 = cert_sha;
-	rc = agent_new(c, &info, &a);
-	if (rc < 0) {
-		log_err("agent: %s", strerror(-rc));
-		goto out;
-	}
-	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
-	sig_int = evsignal_new(base, SIGINT, on_signal, base);
-	if (!sig_term || !sig_int)
-		goto out;
-	event_add(sig_term, NULL);
-	event_add(sig_int, NULL);
-	log_info("agent: node %s (%s) reporting to %s", node_name, node_ip, server);
-	event_base_dispatch(base);
-	ret = 0;
+	cfg.server_url = server;
+	cfg.ca_file = ca_file;
+	cfg.token = token;
+	cfg.node_name = node_name;
+	cfg.node_ip = node_ip;
+	cfg.data_dir = data_dir;
+	cfg.cluster_cidr = cluster_cidr;
+	cfg.service_cidr = service_cidr;
+	cfg.cluster_dns = cluster_dns;
+	cfg.cluster_domain = cluster_domain;
+	ret = agent_run(&cfg);
 out:
-	agent_free(a);
-	logsrv_free(ls);
-	kclient_free(c);
-	if (sig_term)
-		event_free(sig_term);
-	if (sig_int)
-		event_free(sig_int);
-	if (base)
-		event_base_free(base);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);

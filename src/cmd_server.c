@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/kinds.h"
+#include "agent/agent_main.h"
 #include "agent/agent_sys.h"
 #include "api/objmeta.h"
 #include "cmd.h"
@@ -30,8 +31,10 @@ typedef struct server_ctx {
 	struct event *sig_int, *sig_term, *boot_ev, *sweep_ev;
 	char *kubeconfig_url;
 	ctrl_manager_t *ctrl;
+	agent_thread_t *agent;
 	int node_grace; /* seconds; 0 = the controller's default (40) */
-	bool no_controllers;
+	bool no_controllers, no_agent;
+	const char *node_name, *cluster_cidr, *cluster_dns, *cluster_domain;
 	bool kubeconfig_written;
 } server_ctx_t;
 
@@ -43,11 +46,16 @@ static void usage(void)
 		"  --listen ADDR:PORT             HTTPS listen address (default 0.0.0.0:6443)\n"
 		"  --node-ip IP                   this node's address (default: the default route's interface\n"
 		"                                 address, else the first non-loopback IPv4)\n"
+		"  --node-name NAME               the in-process agent's Node (default: the host name)\n"
 		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
+		"  --cluster-cidr CIDR            pod addresses, a /24 per node (default 10.42.0.0/16)\n"
+		"  --cluster-dns IP               the pods' nameserver (default 10.43.0.10)\n"
+		"  --cluster-domain DOMAIN        the cluster's DNS domain (default cluster.local)\n"
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
 		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
 		"  --disable-controllers          run the API server alone (no controller manager)\n"
+		"  --disable-agent                no node agent in this process (no Node, no pods here)\n"
 		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
 }
 
@@ -109,6 +117,57 @@ static void bootstrap(server_ctx_t *s)
 	}
 }
 
+/* The in-process node agent (agent_main.h): its own thread, reaching this server like the
+ * controller manager does, with the node token of the data dir; its state in DATA/agent. */
+static void start_agent(server_ctx_t *s)
+{
+	const char *la = s->api.opts.listen_addr, *dd = s->api.opts.data_dir;
+	char url[128], ca[4096], adir[4096], *token = NULL;
+	agent_sys_t sys;
+	agent_config_t ac = { 0 };
+	int rc;
+
+	if (!s->api.opts.node_ip) {
+		log_err("agent: no node address (use --node-ip or --disable-agent); not starting the agent");
+		s->no_agent = true;
+		return;
+	}
+	if (!*la || strcmp(la, "0.0.0.0") == 0 || strcmp(la, "::") == 0)
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d", s->api.opts.listen_port);
+	else
+		snprintf(url, sizeof(url), strchr(la, ':') ? "https://[%s]:%d" : "https://%s:%d", la,
+			 s->api.opts.listen_port);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dd);
+	snprintf(adir, sizeof(adir), "%s/agent", dd);
+	rc = pki_read_token(dd, "node-token", &token);
+	if (rc < 0) {
+		log_err("agent: node token in %s: %s", dd, strerror(-rc));
+		s->no_agent = true;
+		return;
+	}
+	agent_sys_read(&sys);
+	ac.server_url = url;
+	ac.ca_file = ca;
+	ac.token = token;
+	ac.node_name = s->node_name ? s->node_name : sys.hostname;
+	ac.node_ip = s->api.opts.node_ip;
+	ac.data_dir = adir;
+	ac.cluster_cidr = s->cluster_cidr;
+	ac.service_cidr = s->api.opts.service_cidr;
+	ac.cluster_dns = s->cluster_dns;
+	ac.cluster_domain = s->cluster_domain;
+	rc = agent_thread_start(&ac, &s->agent);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	if (rc < 0) {
+		s->agent = NULL;
+		s->no_agent = true;
+		log_err("agent: %s", strerror(-rc));
+		return;
+	}
+	log_info("agent: node %s (%s) in-process, state in %s", ac.node_name, ac.node_ip, adir);
+}
+
 /* Retries bootstrap until its objects are committed, then publishes the kubeconfig. */
 static void on_boot(evutil_socket_t fd, short what, void *arg)
 {
@@ -145,12 +204,15 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 		else
 			snprintf(url, sizeof(url), strchr(la, ':') ? "https://[%s]:%d" : "https://%s:%d", la,
 				 s->api.opts.listen_port);
+		cc.cluster_cidr = s->cluster_cidr;
 		rc = ctrl_manager_start(&cc, &s->ctrl);
 		if (rc < 0) {
 			s->ctrl = NULL;
 			log_err("controller manager: %s", strerror(-rc));
 		}
 	}
+	if (!s->agent && !s->no_agent)
+		start_agent(s);
 }
 
 static int parse_listen(const char *s, char **ret_addr, int *ret_port)
@@ -190,6 +252,11 @@ int cmd_server(int argc, char **argv)
 		{ "event-ttl", required_argument, NULL, 'e' },
 		{ "node-monitor-grace-period", required_argument, NULL, 'g' },
 		{ "disable-controllers", no_argument, NULL, 'C' },
+		{ "disable-agent", no_argument, NULL, 'A' },
+		{ "node-name", required_argument, NULL, 'N' },
+		{ "cluster-cidr", required_argument, NULL, 'c' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "cluster-domain", required_argument, NULL, 'O' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -237,6 +304,21 @@ int cmd_server(int argc, char **argv)
 		}
 		case 'C':
 			s.no_controllers = true;
+			break;
+		case 'A':
+			s.no_agent = true;
+			break;
+		case 'N':
+			s.node_name = optarg;
+			break;
+		case 'c':
+			s.cluster_cidr = optarg;
+			break;
+		case 'D':
+			s.cluster_dns = optarg;
+			break;
+		case 'O':
+			s.cluster_domain = optarg;
 			break;
 		case 'g': {
 			char *end;
@@ -348,6 +430,7 @@ int cmd_server(int argc, char **argv)
 out:
 	/* Order matters: watches stop first (they hold store watches), then the store drains its
 	 * queue (done callbacks still answer through evhttp), then evhttp goes. */
+	agent_thread_stop(s.agent);
 	ctrl_manager_stop(s.ctrl);
 	watch_close_all(&s.api);
 	store_close(s.store);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/runtime.h"
 #include "cmd.h"
 
 static const struct {
@@ -12,7 +13,10 @@ static const struct {
 	{ "server", cmd_server, "run the API server (with the embedded SQLite store)" },
 	{ "agent", cmd_agent, "run the node agent (registers the Node, renews its Lease)" },
 	{ "netexec", cmd_netexec, "a small test server (HTTP and UDP), like agnhost netexec" },
+	{ "podnet", cmd_podnet, "drive this node's pod network by hand (tests, debugging)" },
 	{ "version", cmd_version, "print the version" },
+	{ "supervise", runtime_supervise_main, "one pod's supervisor (started by the agent, not by hand)" },
+	{ "runtime-test", cmd_runtime_test, "test aid: drive the exec runtime without an API server" },
 };
 
 static void usage(FILE *f)

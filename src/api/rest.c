@@ -1411,7 +1411,31 @@ static void rest_delete(api_req_t *r)
 	r->dry_run = dry;
 	fin = json_object_get(meta, "finalizers");
 	objmeta_timestamp(time(NULL), ts);
-	/* Graceful deletion of a pod bound to a node: the agent stops it and removes the object. */
+	/* Graceful deletion of a pod bound to a node: the agent stops it and removes the object with a
+	 * final delete of grace 0 (the kubelet's). A pod in a terminal phase has nothing left to stop
+	 * and goes at once (upstream's pod strategy CheckGracefulDelete). A second graceful delete
+	 * while one is pending may only shorten the grace period (upstream's BeforeDelete); it never
+	 * removes the object before the agent has stopped it. */
+	{
+		const char *phase = objmeta_path_str(r->old, "status", "phase");
+		if (strcmp(r->res->plural, "pods") == 0 && phase &&
+		    (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
+			grace = 0;
+	}
+	if (strcmp(r->res->plural, "pods") == 0 && objmeta_path_str(r->old, "spec", "nodeName") &&
+	    *objmeta_path_str(r->old, "spec", "nodeName") && grace != 0 && json_object_get(meta, "deletionTimestamp") &&
+	    json_is_integer(json_object_get(meta, "deletionGracePeriodSeconds")) &&
+	    json_integer_value(json_object_get(meta, "deletionGracePeriodSeconds")) > 0) {
+		long long had = json_integer_value(json_object_get(meta, "deletionGracePeriodSeconds"));
+		r->obj = json_deep_copy(r->old);
+		if (grace > 0 && grace < had) {
+			char when[21];
+			objmeta_timestamp(time(NULL) + grace, when);
+			json_object_set_new(objmeta_meta(r->obj), "deletionTimestamp", json_string(when));
+			json_object_set_new(objmeta_meta(r->obj), "deletionGracePeriodSeconds", json_integer(grace));
+		}
+		goto mark;
+	}
 	if (strcmp(r->res->plural, "pods") == 0 && objmeta_path_str(r->old, "spec", "nodeName") &&
 	    *objmeta_path_str(r->old, "spec", "nodeName") && grace != 0 &&
 	    !json_object_get(meta, "deletionTimestamp")) {

@@ -26,7 +26,8 @@ typedef struct inf_index {
 
 struct informer {
 	kclient_t *c;
-	char *path, *selector; /* selector already URL-escaped, or NULL */
+	char *path;
+	char *query; /* "labelSelector=..&fieldSelector=.." already URL-escaped, or NULL */
 	informer_handlers_t h[INF_MAX_HANDLERS];
 	int nh;
 	inf_index_t idx[INF_MAX_INDEXES];
@@ -248,8 +249,7 @@ static void do_list(informer_t *inf)
 	char *path;
 	int rc;
 
-	if (asprintf(&path, "%s%s%s", inf->path, inf->selector ? "?labelSelector=" : "",
-		     inf->selector ? inf->selector : "") < 0) {
+	if (asprintf(&path, "%s%s%s", inf->path, inf->query ? "?" : "", inf->query ? inf->query : "") < 0) {
 		schedule_retry(inf, true);
 		return;
 	}
@@ -325,8 +325,7 @@ static void do_watch(informer_t *inf)
 	int rc, timeout = 300 + (int)(random() % 300); /* client-go: minWatchTimeout 5 min, jittered */
 
 	if (asprintf(&path, "%s?watch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d%s%s",
-		     inf->path, inf->rv ? inf->rv : "", timeout, inf->selector ? "&labelSelector=" : "",
-		     inf->selector ? inf->selector : "") < 0) {
+		     inf->path, inf->rv ? inf->rv : "", timeout, inf->query ? "&" : "", inf->query ? inf->query : "") < 0) {
 		schedule_retry(inf, false);
 		return;
 	}
@@ -336,6 +335,23 @@ static void do_watch(informer_t *inf)
 		inf->req = NULL;
 		schedule_retry(inf, false);
 	}
+}
+
+/* Appends name=<escaped value> to the list and watch query. */
+static int add_query(informer_t *inf, const char *name, const char *value)
+{
+	char *esc = kclient_query_escape(value), *q;
+	int rc;
+
+	if (!esc)
+		return -ENOMEM;
+	rc = asprintf(&q, "%s%s%s=%s", inf->query ? inf->query : "", inf->query ? "&" : "", name, esc);
+	free(esc);
+	if (rc < 0)
+		return -ENOMEM;
+	free(inf->query);
+	inf->query = q;
+	return 0;
 }
 
 int informer_new(kclient_t *c, const char *path, const char *selector, informer_t **ret)
@@ -348,14 +364,22 @@ int informer_new(kclient_t *c, const char *path, const char *selector, informer_
 	inf->path = strdup(path);
 	inf->cache = json_object();
 	inf->retry_ev = evtimer_new(kclient_base(c), on_retry, inf);
-	if (selector && *selector)
-		inf->selector = kclient_query_escape(selector);
-	if (!inf->path || !inf->cache || !inf->retry_ev || (selector && *selector && !inf->selector)) {
+	if (!inf->path || !inf->cache || !inf->retry_ev ||
+	    (selector && *selector && add_query(inf, "labelSelector", selector) < 0)) {
 		informer_free(inf);
 		return -ENOMEM;
 	}
 	*ret = inf;
 	return 0;
+}
+
+int informer_set_field_selector(informer_t *inf, const char *selector)
+{
+	if (inf->started)
+		return -EBUSY;
+	if (!selector || !*selector)
+		return 0;
+	return add_query(inf, "fieldSelector", selector);
 }
 
 void informer_free(informer_t *inf)
@@ -371,7 +395,7 @@ void informer_free(informer_t *inf)
 	}
 	json_decref(inf->cache);
 	free(inf->path);
-	free(inf->selector);
+	free(inf->query);
 	free(inf->rv);
 	free(inf);
 }

@@ -32,6 +32,10 @@ typedef void (*informer_index_fn)(const json_t *obj, json_t *ret_values, void *a
 int informer_new(kclient_t *c, const char *path, const char *selector, informer_t **ret);
 void informer_free(informer_t *inf); /* accepts NULL; pending requests are cancelled */
 
+/* An optional fieldSelector (e.g. "spec.nodeName=node1": the kubelet's pod source) for the list and
+ * the watch, set before informer_start(). 0, -EBUSY once started, -ENOMEM. */
+int informer_set_field_selector(informer_t *inf, const char *selector);
+
 /* Register before informer_start(). At most 16 handler sets and 16 indexes. -E2BIG beyond, -EEXIST for
  * an index name used twice, -EBUSY once started. */
 int informer_add_handlers(informer_t *inf, const informer_handlers_t *h);

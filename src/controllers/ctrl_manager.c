@@ -42,6 +42,7 @@ struct ctrl_manager {
 	nodeipam_ctrl_t *nodeipam;
 	informer_t *pods, *nodes; /* shared by the controllers below (client-go's shared informers) */
 	int node_grace_sec;
+	char *cluster_cidr;
 	char identity[160];
 };
 
@@ -104,7 +105,7 @@ static void on_started_leading(void *arg)
 		log_err("controller manager: node lifecycle controller: %s", strerror(-rc));
 	}
 	/* each Node gets a /24 of the cluster CIDR as spec.podCIDR */
-	rc = nodeipam_ctrl_new(m->c, NULL /* NODEIPAM_CLUSTER_CIDR_DEFAULT */, m->nodes, &m->nodeipam);
+	rc = nodeipam_ctrl_new(m->c, m->cluster_cidr /* NULL: NODEIPAM_CLUSTER_CIDR_DEFAULT */, m->nodes, &m->nodeipam);
 	if (rc < 0) {
 		m->nodeipam = NULL;
 		log_err("controller manager: node IPAM controller: %s", strerror(-rc));
@@ -169,6 +170,13 @@ int ctrl_manager_start(const ctrl_manager_config_t *cfg, ctrl_manager_t **ret)
 	}
 	kc.user_agent = "portico-controller-manager";
 	m->node_grace_sec = cfg->node_monitor_grace_sec;
+	if (cfg->cluster_cidr && !(m->cluster_cidr = strdup(cfg->cluster_cidr))) {
+		free(ca);
+		explicit_bzero(token, strlen(token));
+		free(token);
+		free(m);
+		return -ENOMEM;
+	}
 	{
 		/* until `portico server` has a flag for it (tests shorten the 40 s this way) */
 		const char *env = getenv("PORTICO_NODE_MONITOR_GRACE_PERIOD");
@@ -257,5 +265,6 @@ void ctrl_manager_stop(ctrl_manager_t *m)
 		event_free(m->release_ev);
 	if (m->base)
 		event_base_free(m->base);
+	free(m->cluster_cidr);
 	free(m);
 }

@@ -12,6 +12,7 @@ typedef struct ctrl_manager_config {
 	const char *server_url;   /* "https://127.0.0.1:6443": how to reach this server */
 	const char *advertise_ip; /* this server's address in the kubernetes Service; NULL: not published */
 	int advertise_port;       /* its HTTPS port */
+	const char *cluster_cidr;   /* node IPAM's range; NULL: 10.42.0.0/16 */
 	int node_monitor_grace_sec; /* NotReady after this long without a Lease renewal; 0: 40 s
 				     * (the PORTICO_NODE_MONITOR_GRACE_PERIOD environment variable overrides) */
 } ctrl_manager_config_t;

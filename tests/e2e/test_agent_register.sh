@@ -26,7 +26,8 @@ ip -n node3 addr add 192.0.2.13/24 dev eth0
 ip -n node3 link set eth0 up
 ip -n node3 route add default via 192.0.2.1 dev eth0
 
-server_start server
+# the server runs an agent of its own too: its Node is "server"
+server_start server --node-name server
 T=30
 
 declare -A AGENT_PID=()
@@ -107,7 +108,7 @@ sleep 2
 retry_until $T is_ready node2 || true
 expect_eq "node2 Ready again after the restart" True "$(ready_of node2)"
 expect_eq "node2 keeps its podCIDR" "$C2" "$(k get node node2 -o jsonpath='{.spec.podCIDR} {.spec.podCIDRs[0]}')"
-expect_eq "still two nodes" 2 "$(k get nodes --no-headers | wc -l)"
+expect_eq "still three nodes (the server's own and the two agents')" 3 "$(k get nodes --no-headers | wc -l)"
 
 # ---- a dead agent: NotReady after the grace period -------------------------------------------------
 kill -KILL "${AGENT_PID[node3]}"
