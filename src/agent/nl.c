@@ -185,6 +185,8 @@ static int nl_talk_full(nl_t *nl, struct nlmsghdr *nlh, bool dump, mnl_cb_t cb, 
 		return -errno;
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
 		int rc = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
@@ -443,6 +445,38 @@ int nl_addr_add(nl_t *nl, int ifindex, uint32_t addr, int prefix)
 int nl_addr_del(nl_t *nl, int ifindex, uint32_t addr, int prefix)
 {
 	return addr_msg(nl, RTM_DELADDR, 0, ifindex, addr, prefix);
+}
+
+typedef struct addr_dump {
+	int ifindex;
+	void (*fn)(uint32_t addr, int prefix, void *arg);
+	void *arg;
+} addr_dump_t;
+
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	addr_dump_t *d = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    ifa->ifa_family != AF_INET || (int)ifa->ifa_index != d->ifindex)
+		return MNL_CB_OK;
+	const struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		if (mnl_attr_get_type(a) == IFA_LOCAL && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			d->fn(mnl_attr_get_u32(a), ifa->ifa_prefixlen, d->arg);
+	return MNL_CB_OK;
+}
+
+int nl_addr_dump(nl_t *nl, int ifindex, void (*fn)(uint32_t addr, int prefix, void *arg), void *arg)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	addr_dump_t d = { .ifindex = ifindex, .fn = fn, .arg = arg };
+	return nl_talk_full(nl, nlh, true, on_addr, &d);
 }
 
 /* ---- routes ---------------------------------------------------------------------------------- */

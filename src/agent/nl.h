@@ -56,6 +56,8 @@ int nl_brport_set_hairpin(nl_t *nl, int ifindex, bool on);
 /* IPv4 address (network byte order) with prefix on ifindex; -EEXIST when it is already there. */
 int nl_addr_add(nl_t *nl, int ifindex, uint32_t addr, int prefix);
 int nl_addr_del(nl_t *nl, int ifindex, uint32_t addr, int prefix);
+/* Calls fn for each IPv4 address (network byte order) on ifindex. */
+int nl_addr_dump(nl_t *nl, int ifindex, void (*fn)(uint32_t addr, int prefix, void *arg), void *arg);
 
 /* IPv4 routes in the main table (addresses in network byte order). gw 0: on-link through ifindex;
  * ifindex 0: the kernel picks it from gw. proto tags the route's owner (RTPROT_* or our own). */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ struct podnet {
 	uint32_t gateway; /* network order */
 	int bridge_ifindex;
 	ipam_t *ipam;
-	pthread_mutex_t lock; /* ipam, busy */
+	pthread_mutex_t lock;        /* ipam, busy */
+	pthread_mutex_t routes_lock; /* one podnet_set_routes() at a time */
 	busy_t *busy;         /* uids with a create or delete under way */
 };
 
@@ -155,6 +157,27 @@ static bool sandbox_complete(const podnet_t *p, const char *uid)
 	return ok;
 }
 
+/* Settings of a complete sandbox's host end that someone may have changed: put back without
+ * touching anything that carries traffic. */
+static int sandbox_reassert(const podnet_t *p, const char *uid)
+{
+	char host_if[16];
+	host_if_name(uid, host_if, sizeof(host_if));
+	nl_t *nl;
+	int rc = nl_open(&nl);
+	if (rc < 0)
+		return rc;
+	nl_link_info_t info;
+	if ((rc = nl_link_get(nl, host_if, &info)) == 0) {
+		if (info.hairpin != 1)
+			rc = nl_brport_set_hairpin(nl, info.ifindex, true);
+		if (rc == 0 && !(info.flags & IFF_UP))
+			rc = nl_link_set_up(nl, info.ifindex, true);
+	}
+	nl_close(nl);
+	return rc;
+}
+
 /* Removes the uid's veth and namespace; 0 when both are gone (also when they never were). */
 static int sandbox_teardown(const podnet_t *p, const char *uid)
 {
@@ -251,9 +274,11 @@ int podnet_sandbox_create(podnet_t *p, const char *pod_uid, podnet_sandbox_t *re
 	}
 	bool had = ipam_lookup(p->ipam, pod_uid, &addr) == 0;
 	if (had && sandbox_complete(p, pod_uid)) {
-		fill(p, pod_uid, addr, ret);
+		int rc = sandbox_reassert(p, pod_uid);
 		pthread_mutex_unlock(&p->lock);
-		return 0;
+		if (rc == 0)
+			fill(p, pod_uid, addr, ret);
+		return rc;
 	}
 	int rc = ipam_alloc(p->ipam, pod_uid, &addr);
 	if (rc == 0 && (rc = busy_add(p, pod_uid)) < 0 && !had)
@@ -398,7 +423,7 @@ int podnet_set_routes(podnet_t *p, const podnet_route_t *routes, size_t n)
 			rc = -EINVAL;
 			break;
 		}
-		if (c.net == p->pod.net && c.len == p->pod.len)
+		if ((c.net == p->pod.net && c.len == p->pod.len) || (p->node_ip && via.s_addr == p->node_ip))
 			continue; /* our own podCIDR is on the bridge */
 		for (size_t j = 0; j < nw; j++)
 			if (want[j].dst == c.net && want[j].dst_len == c.len && want[j].gw != via.s_addr)
@@ -407,6 +432,7 @@ int podnet_set_routes(podnet_t *p, const podnet_route_t *routes, size_t n)
 	}
 	nl_t *nl = NULL;
 	route_set_t have = { 0 };
+	pthread_mutex_lock(&p->routes_lock);
 	if (rc == 0)
 		rc = nl_open(&nl);
 	if (rc == 0)
@@ -440,6 +466,7 @@ int podnet_set_routes(podnet_t *p, const podnet_route_t *routes, size_t n)
 		}
 	}
 	nl_close(nl);
+	pthread_mutex_unlock(&p->routes_lock);
 	free(have.r);
 	free(want);
 	return first;
@@ -482,6 +509,23 @@ static void netns_dir_sweep(podnet_t *p)
 	closedir(d);
 }
 
+typedef struct stale_addrs {
+	uint32_t keep;
+	int keep_len;
+	uint32_t addr[8];
+	int len[8];
+	int n;
+} stale_addrs_t;
+
+static void collect_stale(uint32_t addr, int prefix, void *arg)
+{
+	stale_addrs_t *s = arg;
+	if ((addr != s->keep || prefix != s->keep_len) && s->n < 8) {
+		s->addr[s->n] = addr;
+		s->len[s->n++] = prefix;
+	}
+}
+
 static int bridge_setup(podnet_t *p)
 {
 	nl_t *nl;
@@ -510,6 +554,14 @@ static int bridge_setup(podnet_t *p)
 		goto out;
 	}
 	p->bridge_ifindex = info.ifindex;
+	/* A gateway of an older podCIDR (the node was registered anew) would keep a connected route
+	 * that shadows the host-gw route to whichever node holds that CIDR now. */
+	stale_addrs_t stale = { .keep = p->gateway, .keep_len = p->pod.len };
+	if ((rc = nl_addr_dump(nl, info.ifindex, collect_stale, &stale)) < 0)
+		goto out;
+	for (int i = 0; i < stale.n; i++)
+		if ((rc = nl_addr_del(nl, info.ifindex, stale.addr[i], stale.len[i])) < 0 && rc != -EADDRNOTAVAIL)
+			goto out;
 	if ((rc = nl_addr_add(nl, info.ifindex, p->gateway, p->pod.len)) < 0 && rc != -EEXIST)
 		goto out;
 	rc = nl_link_set_up(nl, info.ifindex, true);
@@ -526,6 +578,7 @@ int podnet_new(const podnet_config_t *cfg, podnet_t **ret)
 	if (!p)
 		return -ENOMEM;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->routes_lock, NULL);
 	int rc = -EINVAL;
 	if (parse_cidr(cfg->pod_cidr, &p->pod) < 0 || p->pod.len < 16 || p->pod.len > 30 ||
 	    parse_cidr(cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16", &p->cluster) < 0 ||
@@ -582,6 +635,7 @@ void podnet_free(podnet_t *p)
 	while (p->busy)
 		busy_del(p, p->busy->uid);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->routes_lock);
 	free(p->data_dir);
 	free(p);
 }

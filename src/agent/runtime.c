@@ -262,6 +262,7 @@ static rt_pod_t *pod_find(runtime_t *rt, const char *uid)
 }
 
 static void gone_check(evutil_socket_t fd, short what, void *arg);
+static int pod_connect(rt_pod_t *p);
 
 static rt_pod_t *pod_get(runtime_t *rt, const char *uid)
 {
@@ -326,8 +327,11 @@ static void gone_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* The socket closes a moment before the process (and its lock) is gone. */
+	/* The socket closes a moment before the process (and its lock) is gone. A supervisor that is
+	 * alive and not stopping dropped us (or we it): connect again instead of watching. */
 	if (lock_held(p->rt, p->uid)) {
+		if (pod_connect(p) == 0 && !p->stops)
+			return;
 		evtimer_add(p->gone_timer, &tv);
 		return;
 	}
@@ -547,6 +551,7 @@ static json_t *make_spec(runtime_t *rt, const runtime_pod_spec_t *ps, const char
 			json_object_set_new(o, "args", podfiles_expand_args(json_object_get(c, "args"), env));
 	}
 	json_object_set_new(out, "containers", ctrs);
+	json_object_set_new(out, "hostNetwork", json_boolean(json_is_true(json_object_get(spec, "hostNetwork"))));
 	return out;
 fail:
 	json_decref(ctrs);
@@ -600,18 +605,37 @@ int runtime_pod_run(runtime_t *rt, const runtime_pod_spec_t *ps)
 	free(text);
 	if (rc < 0)
 		return rc;
-	text = podfiles_resolv_conf(ns ? ns : "default", rt->dns, rt->domain);
-	snprintf(path, sizeof(path), "%s/" RT_RESOLV, dir);
-	rc = text ? write_file(path, text, 0644) : -ENOMEM;
-	free(text);
-	if (rc < 0)
-		return rc;
-	text = podfiles_hosts(ps->pod, ps->pod_ip ? ps->pod_ip : "", rt->domain);
-	snprintf(path, sizeof(path), "%s/" RT_HOSTS, dir);
-	rc = text ? write_file(path, text, 0644) : -ENOMEM;
-	free(text);
-	if (rc < 0)
-		return rc;
+	/* The kubelet's choices (pkg/kubelet/network/dns): ClusterFirst on the host network falls back to
+	 * the node's resolv.conf, as Default does; a host-network pod keeps the node's /etc/hosts. A file
+	 * not written is not bind-mounted. */
+	{
+		const json_t *pspec = json_object_get(ps->pod, "spec");
+		const char *policy = jstr(pspec, "dnsPolicy") ? jstr(pspec, "dnsPolicy") : "ClusterFirst";
+		bool host_net = json_is_true(json_object_get(pspec, "hostNetwork"));
+		bool cluster_dns = strcmp(policy, "ClusterFirstWithHostNet") == 0 ||
+				   (strcmp(policy, "ClusterFirst") == 0 && !host_net);
+
+		snprintf(path, sizeof(path), "%s/" RT_RESOLV, dir);
+		if (cluster_dns) {
+			text = podfiles_resolv_conf(ns ? ns : "default", rt->dns, rt->domain);
+			rc = text ? write_file(path, text, 0644) : -ENOMEM;
+			free(text);
+			if (rc < 0)
+				return rc;
+		} else {
+			unlink(path);
+		}
+		snprintf(path, sizeof(path), "%s/" RT_HOSTS, dir);
+		if (!host_net) {
+			text = podfiles_hosts(ps->pod, ps->pod_ip ? ps->pod_ip : "", rt->domain);
+			rc = text ? write_file(path, text, 0644) : -ENOMEM;
+			free(text);
+			if (rc < 0)
+				return rc;
+		} else {
+			unlink(path);
+		}
+	}
 	rc = spawn_supervisor(rt, dir);
 	if (rc < 0)
 		return rc;
@@ -666,15 +690,6 @@ int runtime_container_kill(runtime_t *rt, const char *pod_uid, const char *conta
 	return pod_send(p, line);
 }
 
-static void stop_now(evutil_socket_t fd, short what, void *arg)
-{
-	rt_pod_t *p = arg;
-
-	(void)fd;
-	(void)what;
-	gone_check(-1, 0, p);
-}
-
 int runtime_pod_stop(runtime_t *rt, const char *pod_uid, int grace_sec, void (*done)(const char *pod_uid, void *arg),
 		     void *arg)
 {
@@ -699,8 +714,8 @@ int runtime_pod_stop(runtime_t *rt, const char *pod_uid, int grace_sec, void (*d
 		/* Already gone: done runs from the loop, never from inside this call. */
 		struct timeval tv = { 0, 0 };
 
-		evtimer_del(p->gone_timer);
-		return event_base_once(rt->base, -1, EV_TIMEOUT, stop_now, p, &tv) < 0 ? -ENOMEM : 0;
+		evtimer_add(p->gone_timer, &tv);
+		return 0;
 	}
 	snprintf(line, sizeof(line), "stop %d\n", grace_sec < 0 ? 0 : grace_sec);
 	rc = pod_send(p, line);
@@ -943,6 +958,30 @@ static const char *env_get(char **envp, const char *name)
 	return NULL;
 }
 
+/* The parent pid of pid from /proc/<pid>/stat (after the last ')': the command may hold any bytes);
+ * -1 when unknown. */
+static long long proc_ppid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long long ppid = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %lld", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
 int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char *const argv[], int timeout_ms,
 		 runtime_exec_cb cb, void *arg)
 {
@@ -954,7 +993,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	json_t *status;
 	rt_exec_t *x = NULL;
 	bool busybox;
-	json_int_t cpid;
+	json_int_t cpid, spid;
 	struct timeval tv;
 	pid_t pid;
 	ssize_t cl;
@@ -964,11 +1003,15 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	status = load_status(rt, pod_uid);
 	c = status_ctr(status, container);
 	cpid = json_integer_value(json_object_get(c, "pid"));
+	spid = json_integer_value(json_object_get(status, "supervisorPid"));
 	busybox = json_is_true(json_object_get(c, "busybox"));
 	json_decref(status);
 	if (!c || !lock_held(rt, pod_uid))
 		return -ENOENT;
 	if (cpid <= 0 || cpid > INT_MAX)
+		return -ESRCH;
+	/* A pid from a file is only trusted while it is still the live supervisor's child (no reuse). */
+	if (proc_ppid((pid_t)cpid) != spid)
 		return -ESRCH;
 	envp = read_environ((pid_t)cpid);
 	if (!envp)
@@ -1007,7 +1050,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 		goto out;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY), e;
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
 		sigset_t none;
 
 		setpgid(0, 0);
@@ -1062,6 +1105,7 @@ int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char
 	}
 	event_add(x->ev_out, NULL);
 	event_add(x->ev_exit, NULL);
+	event_base_update_cache_time(rt->base);
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(x->ev_timeout, &tv);

@@ -164,6 +164,7 @@ int rt_spec_parse(const char *text, size_t len, rt_spec_t **ret, char *err, size
 		snprintf(err, errlen, "hostname: longer than 64");
 		goto fail;
 	}
+	s->host_network = json_is_true(json_object_get(root, "hostNetwork"));
 	{
 		const json_t *g = json_object_get(root, "gracePeriodSeconds");
 		json_int_t gv = g ? json_integer_value(g) : 30;

@@ -45,6 +45,7 @@ typedef struct rt_spec {
 	char *exe;       /* the portico binary (agnhost) */
 	char *image_map; /* the image map file */
 	char *restart_policy; /* "Always" | "OnFailure" | "Never" */
+	bool host_network;    /* spec.hostNetwork: the node's UTS namespace (hostname) too */
 	int grace_sec;
 	rt_spec_ctr_t *ctrs;
 	size_t nctrs;

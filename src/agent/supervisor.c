@@ -46,6 +46,7 @@
 typedef struct sup sup_t;
 
 typedef struct sup_stream {
+	struct sup_ctr *owner;
 	int fd;               /* read end of the container's stdout or stderr pipe; -1 when closed */
 	struct event *ev;
 	char buf[SUP_LOG_LINE_MAX];
@@ -312,25 +313,13 @@ static bool stream_read(sup_ctr_t *c, sup_stream_t *st)
 static void ctr_start(sup_ctr_t *c);
 static void maybe_exit(sup_t *s);
 
-static sup_ctr_t *stream_owner(sup_t *s, sup_stream_t *st)
-{
-	for (size_t i = 0; i < s->nctrs; i++)
-		if (st == &s->ctrs[i].out || st == &s->ctrs[i].err)
-			return &s->ctrs[i];
-	return NULL;
-}
-
-static sup_t *g_sup; /* the process's one supervisor, for the stream callbacks' owner lookup */
-
 static void on_stream_ready(evutil_socket_t fd, short what, void *arg)
 {
 	sup_stream_t *st = arg;
-	sup_ctr_t *c = stream_owner(g_sup, st);
+	sup_ctr_t *c = st->owner;
 
 	(void)fd;
 	(void)what;
-	if (!c)
-		return;
 	if (!stream_read(c, st))
 		stream_close(c, st);
 }
@@ -368,6 +357,8 @@ static void schedule_restart(sup_ctr_t *c, bool image_pull)
 	}
 	tv.tv_sec = delay;
 	tv.tv_usec = 0;
+	/* From now, not from the loop's cached time, which a slow iteration (a start) may have aged. */
+	event_base_update_cache_time(s->base);
 	evtimer_add(c->restart_timer, &tv);
 }
 
@@ -473,8 +464,8 @@ static void ctr_start(sup_ctr_t *c)
 	image_target_t target;
 	char err[512], msg[1024], *file = NULL, **argv = NULL, **envp = NULL;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
-	int rc, child_err = 0;
-	pid_t pid;
+	int rc;
+	pid_t pid, self;
 	ssize_t n;
 
 	if (s->stopping || c->pid > 0)
@@ -529,6 +520,7 @@ static void ctr_start(sup_ctr_t *c)
 		snprintf(msg, sizeof(msg), "failed to start container process: pipe: %s", strerror(errno));
 		goto start_error;
 	}
+	self = getpid();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(msg, sizeof(msg), "failed to start container process: fork: %s", strerror(errno));
@@ -536,11 +528,14 @@ static void ctr_start(sup_ctr_t *c)
 	}
 	if (pid == 0) {
 		sigset_t all;
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		int e;
 
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The supervisor died before the line above: nobody would ever signal us. */
+		if (getppid() != self)
+			_exit(128);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		for (int sig = 1; sig < NSIG; sig++)
@@ -597,7 +592,6 @@ static void ctr_start(sup_ctr_t *c)
 	if (n > 0) {
 		/* The process exits (128) and is reaped later; the state says why now. */
 		msg[n] = '\0';
-		child_err = 1;
 		c->started_at[0] = '\0';
 		set_terminated(c, 128, "StartError", msg);
 	} else {
@@ -605,7 +599,6 @@ static void ctr_start(sup_ctr_t *c)
 
 		set_state(c, json_pack("{s:o*}", "running", r));
 	}
-	(void)child_err;
 	log_info("supervise: %s: started pid %d (%s)", c->spec->name, (int)pid, file);
 	goto out;
 
@@ -710,6 +703,7 @@ static void ctr_term(sup_ctr_t *c, int grace)
 		return;
 	}
 	kill(c->pid, SIGTERM);
+	event_base_update_cache_time(c->s->base);
 	evtimer_add(c->kill_timer, &tv);
 }
 
@@ -904,7 +898,7 @@ static int enter_pod(sup_t *s)
 		}
 		close(fd);
 	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0) {
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | (s->spec->host_network ? 0 : CLONE_NEWUTS)) < 0) {
 		log_err("supervise: unshare: %s", strerror(errno));
 		return -errno;
 	}
@@ -919,7 +913,7 @@ static int enter_pod(sup_t *s)
 	snprintf(path, sizeof(path), "%s/" RT_HOSTS, s->dir);
 	if (access(path, F_OK) == 0 && mount(path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
 		log_warn("supervise: bind-mount hosts: %s", strerror(errno));
-	if (sethostname(s->spec->hostname, strlen(s->spec->hostname)) < 0) {
+	if (!s->spec->host_network && sethostname(s->spec->hostname, strlen(s->spec->hostname)) < 0) {
 		log_err("supervise: sethostname: %s", strerror(errno));
 		return -errno;
 	}
@@ -956,9 +950,12 @@ static void restore(sup_t *s)
 				if (!should_restart(s, code))
 					c->done = true;
 			} else if (json_is_object(json_object_get(st, "running"))) {
+				/* It died with its supervisor: an exit like any other for the restart policy. */
 				json_t *t = json_pack("{s:i,s:s}", "exitCode", 137, "reason", "Error");
 
 				set_state(c, json_pack("{s:o*}", "terminated", t));
+				if (!should_restart(s, 137))
+					c->done = true;
 			}
 		}
 	}
@@ -1003,7 +1000,10 @@ int runtime_supervise_main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Neither may reach a container. */
 	fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+	if (listen_fd >= 0)
+		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	if (read_file_at(s.dirfd, RT_SPEC, RT_MAX_SPEC, &text, &len) < 0 ||
 	    rt_spec_parse(text, len, &s.spec, err, sizeof(err)) < 0) {
 		log_err("supervise: %s/" RT_SPEC ": %s", s.dir, text ? err : "unreadable");
@@ -1020,7 +1020,6 @@ int runtime_supervise_main(int argc, char **argv)
 	if (enter_pod(&s) < 0)
 		goto out;
 
-	g_sup = &s;
 	s.base = event_base_new();
 	s.nctrs = s.spec->nctrs;
 	s.ctrs = calloc(s.nctrs, sizeof(*s.ctrs));
@@ -1036,6 +1035,7 @@ int runtime_supervise_main(int argc, char **argv)
 		c->log_fd = c->out.fd = c->err.fd = -1;
 		c->out.name = "stdout";
 		c->err.name = "stderr";
+		c->out.owner = c->err.owner = c;
 		c->restart_timer = evtimer_new(s.base, restart_cb, c);
 		c->kill_timer = evtimer_new(s.base, kill_timer_cb, c);
 		set_waiting(c, "ContainerCreating", NULL);

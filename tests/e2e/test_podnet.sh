@@ -131,6 +131,27 @@ NFT=$(on n1 nft list table ip portico-pods)
 expect_match "the masquerade rule" "$NFT" 'ip saddr 10\.42\.1\.0/24 ip daddr != 10\.42\.0\.0/16 ip daddr != 10\.43\.0\.0/16 counter packets [1-9][0-9]* bytes [0-9]+ masquerade'
 expect_contains "in a nat postrouting chain" "$NFT" "type nat hook postrouting priority srcnat"
 
+log "---- hairpin: a pod reaches itself through a DNAT on its node (a Service, as the proxy will do it)"
+inpod "$D1" "$UA" "$PY" "$WORK/tcp.py" serve 0.0.0.0 7004 &
+BG_PIDS="${BG_PIDS:-} $!"
+# The frame comes in on A's bridge port and, DNATed back to A in the bridge (bridge-nf-call-iptables),
+# must leave by that same port: only hairpin mode allows it. The source is masqueraded to the bridge
+# address so the reply comes back through the node, as kube-proxy does for hairpin traffic.
+on n1 nft -f - <<EOF
+table ip hairpin-test {
+	chain pre { type nat hook prerouting priority dstnat; ip daddr 10.43.0.99 tcp dport 80 dnat to $IPA:7004; }
+	chain post { type nat hook postrouting priority srcnat; ip saddr $IPA ip daddr $IPA masquerade; }
+}
+EOF
+expect_eq "pod A reaches itself through the node's DNAT" "10.42.1.1 hello" "$(ask_from "$D1" "$UA" 10.43.0.99 80)"
+ip -n n1 link set dev "$HA" type bridge_slave hairpin off
+expect_fail "not without hairpin (so the check above means something)" "" \
+	inpod "$D1" "$UA" timeout 5 "$PY" "$WORK/tcp.py" ask 10.43.0.99 80 hello
+expect_ok "create of the existing sandbox puts hairpin back" pn1 create "$UA"
+expect_contains "hairpin is on again" "$(ip -n n1 -d link show "$HA")" "hairpin on"
+expect_eq "with hairpin back on, it does again" "10.42.1.1 hello" "$(ask_from "$D1" "$UA" 10.43.0.99 80)"
+on n1 nft delete table ip hairpin-test
+
 log "---- restart: a new podnet_new on the same data dir adopts the sandboxes"
 rm -f "$WORK/go"
 inpod "$D1" "$UA" timeout 60 "$PY" "$WORK/tcp.py" long 192.0.2.50 7003 "$WORK/go" >"$WORK/long-ext.out" 2>&1 &
@@ -141,12 +162,16 @@ BG_PIDS="${BG_PIDS:-} $LONG1 $LONG2"
 retry_until 10 grep -q before "$WORK/long-ext.out" || true
 retry_until 10 grep -q before "$WORK/long-pod.out" || true
 MAC_BEFORE=$(ip -n n1 -o link show portico0 | grep -o 'link/ether [^ ]*')
+IFX_BEFORE=$(ip -n n1 -o link show "$HA" | cut -d: -f1)
+NS_BEFORE=$(inpod "$D1" "$UA" readlink /proc/self/ns/net)
 expect_ok "init again (bridge, sysctls, masquerade table replaced)" pn1 init
 expect_ok "create of an existing sandbox is idempotent" pn1 create "$UA"
 expect_eq "same address after the restart" "$IPA" "$(field "$OUT" "$UA" ip)"
+expect_eq "the same host veth (not recreated)" "$IFX_BEFORE" "$(ip -n n1 -o link show "$HA" | cut -d: -f1)"
+expect_eq "the same namespace (not recreated)" "$NS_BEFORE" "$(inpod "$D1" "$UA" readlink /proc/self/ns/net)"
 expect_ok "get after the restart" pn1 get "$UB"
 expect_eq "get gives B's address" "$IPB" "$(field "$OUT" "$UB" ip)"
-expect_eq "list after the restart" "$(printf '%s\n%s' "$UA" "$UB")" "$(pn1 list)"
+expect_eq "list after the restart" "$(printf '%s\n%s' "$UA" "$UB")" "$(pn1 list | sort)"
 expect_eq "the bridge kept its address (pods' ARP caches stay right)" "$MAC_BEFORE" "$(ip -n n1 -o link show portico0 | grep -o 'link/ether [^ ]*')"
 expect_eq "the masquerade table has one rule" "1" "$(on n1 nft list table ip portico-pods | grep -c masquerade)"
 touch "$WORK/go"
@@ -211,3 +236,11 @@ expect_ok "delete them" pn1 delete "${MANY[@]}"
 expect_eq "A is all that is left" "$UA" "$(pn1 list)"
 expect_eq "one bridge port left" "1" "$(ip -n n1 -o link show master portico0 | wc -l)"
 expect_eq "one netns mount left" "1" "$(grep -c "$D1/netns/" /proc/self/mountinfo)"
+
+log "---- a node registered anew with another podCIDR on the same data dir"
+expect_ok "n2 starts with 10.42.3.0/24" on n2 "$PORTICO" podnet --data-dir "$D2" --pod-cidr 10.42.3.0/24 init
+expect_contains "the old record is ignored with a warning" "$OUT" "ipam: ignoring $D2/ipam/$IPC: not an address this node hands out"
+expect_eq "the bridge holds only the new gateway" "10.42.3.1/24" "$(ip -n n2 -o -4 addr show dev portico0 | awk '{print $4}')"
+expect_eq "the old pod's sandbox was removed with a warning" "" "$(ls "$D2/netns")"
+expect_contains "which was logged" "$OUT" "removed the sandbox of $UC"
+expect_eq "the masquerade rule follows the new podCIDR" "1" "$(on n2 nft list table ip portico-pods | grep -c 'ip saddr 10.42.3.0/24')"
