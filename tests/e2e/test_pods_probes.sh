@@ -45,7 +45,7 @@ spec:
     livenessProbe:
       tcpSocket: {port: 8080}
       periodSeconds: 1
-      failureThreshold: 1
+      failureThreshold: 3 # the default: netexec may need a moment to listen
 ---
 apiVersion: v1
 kind: Pod
