@@ -353,6 +353,33 @@ int cmd_server(int argc, char **argv)
 	}
 	if (!listen_addr)
 		return 1;
+	{
+		/* checked here so a typo fails the start instead of every node's IPAM later */
+		char buf[32], *slash, *end;
+		unsigned char a[4];
+		long n = -1;
+		const char *cc = s.cluster_cidr ? s.cluster_cidr : "10.42.0.0/16";
+		snprintf(buf, sizeof(buf), "%s", cc);
+		slash = strchr(buf, '/');
+		if (slash) {
+			*slash = '\0';
+			n = strtol(slash + 1, &end, 10);
+			if (!slash[1] || *end)
+				n = -1;
+		}
+		if (strlen(cc) >= sizeof(buf) || !slash || inet_pton(AF_INET, buf, a) != 1 || n < 8 || n > 24) {
+			fprintf(stderr, "portico server: invalid --cluster-cidr '%s' (want an IPv4 CIDR of /8../24)\n", cc);
+			free(listen_addr);
+			free(node_ip);
+			return 2;
+		}
+		if (s.cluster_dns && inet_pton(AF_INET, s.cluster_dns, a) != 1) {
+			fprintf(stderr, "portico server: invalid --cluster-dns '%s'\n", s.cluster_dns);
+			free(listen_addr);
+			free(node_ip);
+			return 2;
+		}
+	}
 	opts.listen_addr = listen_addr;
 	if (!node_ip) {
 		/* the default route's interface address, as the agent finds it */

@@ -105,6 +105,9 @@ def pct(p):
     return lat[min(len(lat) - 1, int(round(p / 100 * len(lat) + 0.5)) - 1)] if lat else float("nan")
 a_cpu1, a_rss = cpu_rss(agent_pid)
 ns, srss = supervisors_rss()
+if os.environ.get("BENCH_VERBOSE"):
+    for n in sorted(sent):
+        print("pod %s %.1f ms" % (n, (ready[n] - sent[n]) * 1000 if n in ready else -1))
 print("RESULT phase=ready pods=%d ready=%d created_in_s=%.2f p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f" %
       (N, len(lat), created, pct(50), pct(90), pct(99), lat[-1] if lat else float("nan")))
 print("RESULT phase=resources agent_rss_kib=%d agent_cpu_s=%.2f supervisors=%d supervisors_rss_kib=%d" %

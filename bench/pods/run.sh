@@ -32,6 +32,9 @@ OUT=$ROOT/build/bench
 mkdir -p "$OUT"
 [ -x "$PORTICO" ] || { echo "bench/pods: $PORTICO missing: run make first" >&2; exit 1; }
 DATA=$(mktemp -d)
+# the agent bind-mounts network namespace files under its data dir: a tmpfs of this mount namespace
+# takes them away with it
+mount -t tmpfs -o mode=0700 tmpfs "$DATA"
 SLOG=$OUT/pods-server.log
 ALOG=$OUT/pods-agent.log
 SPID= APID=
@@ -40,12 +43,13 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	rm -rf "$DATA"
+	umount -l "$DATA" 2>/dev/null || true
+	rmdir "$DATA" 2>/dev/null || true
 }
 trap cleanup EXIT
 
 "$PORTICO" server --data-dir "$DATA/server" --listen "0.0.0.0:$PORT" --node-ip 192.0.2.10 --disable-agent \
-	--log-level warn >"$SLOG" 2>&1 &
+	--log-level ${BENCH_SERVER_LOG:-warn} >"$SLOG" 2>&1 &
 SPID=$!
 for _ in $(seq 300); do
 	[ -s "$DATA/server/kubeconfig" ] && break
@@ -54,7 +58,7 @@ for _ in $(seq 300); do
 done
 "$PORTICO" agent --server "https://192.0.2.10:$PORT" --token-file "$DATA/server/node-token" \
 	--ca-file "$DATA/server/ca.crt" --node-name bench --node-ip 192.0.2.10 --data-dir "$DATA/agent" \
-	--log-level warn >"$ALOG" 2>&1 &
+	--log-level ${BENCH_AGENT_LOG:-warn} >"$ALOG" 2>&1 &
 APID=$!
 echo "== bench/pods: $N pods, rate ${RATE:-0}/s (0: unpaced); server pid $SPID, agent pid $APID, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0

@@ -5,11 +5,14 @@
 #include "agent/pods.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -26,6 +29,9 @@
 #define PODS_NET_RETRY_SEC  5
 #define PODS_UNHEALTHY_GAP  10 /* seconds between two Unhealthy events of one probe */
 #define PODS_NCTR_MAX       64
+#define PODS_SB_THREADS     4  /* sandboxes built at once (podnet is thread-safe; each is ~10-50 ms of
+				* netlink and namespace work that would otherwise hold the loop) */
+#define PODS_SB_PENDING     2  /* sync_pod: a sandbox is being built; its completion queues the pod */
 
 enum pw_state {
 	PW_NEW,      /* not admitted or not started yet */
@@ -67,8 +73,19 @@ typedef struct pod_worker {
 	size_t nctr;
 	ctr_state_t *ctrs;
 	char sandbox_err[256];
+	bool sb_pending; /* a sandbox job is with the threads */
+	double sb_ms;    /* how long the last one took (debug log) */
 	bool adopted; /* the next observation seeds container state silently */
 } pod_worker_t;
+
+/* A sandbox to build off the loop. */
+typedef struct sb_job {
+	struct sb_job *next;
+	char uid[64];
+	podnet_sandbox_t sb;
+	int rc;
+	double ms;
+} sb_job_t;
 
 struct pods {
 	struct event_base *base;
@@ -82,6 +99,16 @@ struct pods {
 	pod_worker_t *workers;
 	struct event *net_timer, *sync_timer;
 	bool collected;
+	unsigned net_failures;
+	/* the sandbox threads: jobs in, results out through an eventfd the loop watches */
+	pthread_t sb_threads[PODS_SB_THREADS];
+	int nsb_threads;
+	pthread_mutex_t sb_mu;
+	pthread_cond_t sb_cv;
+	sb_job_t *sb_todo, *sb_done;
+	bool sb_stop;
+	int sb_efd;
+	struct event *sb_ev;
 	char routes_sig[4096];
 };
 
@@ -628,14 +655,160 @@ static bool admit(pod_worker_t *w)
 	return true;
 }
 
+/* ---- sandboxes off the loop -------------------------------------------------------------------------- */
+
+static void sandbox_failed(pod_worker_t *w, int rc)
+{
+	const char *e = rc == -ENOSPC ? "no IP addresses left in the node's podCIDR" : strerror(-rc);
+
+	/* one event per distinct failure, not one per retry */
+	if (strcmp(e, w->sandbox_err) != 0)
+		pod_event(w->m, w->pod, NULL, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: %s", e);
+	snprintf(w->sandbox_err, sizeof(w->sandbox_err), "%s", e);
+	log_warn("agent: pod %s/%s: sandbox: %s", meta_str(w->pod, "namespace"), meta_str(w->pod, "name"), e);
+}
+
+static void *sb_thread(void *arg)
+{
+	pods_t *m = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&m->sb_mu);
+	for (;;) {
+		sb_job_t *j;
+		double t0;
+		while (!m->sb_todo && !m->sb_stop)
+			pthread_cond_wait(&m->sb_cv, &m->sb_mu);
+		if (m->sb_stop)
+			break;
+		j = m->sb_todo;
+		m->sb_todo = j->next;
+		pthread_mutex_unlock(&m->sb_mu);
+		t0 = mono_now();
+		j->rc = podnet_sandbox_create(m->net, j->uid, &j->sb);
+		j->ms = (mono_now() - t0) * 1e3;
+		pthread_mutex_lock(&m->sb_mu);
+		j->next = m->sb_done;
+		m->sb_done = j;
+		if (write(m->sb_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow at our rates; nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&m->sb_mu);
+	return NULL;
+}
+
+static void sb_submit(pods_t *m, pod_worker_t *w)
+{
+	sb_job_t *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return;
+	snprintf(j->uid, sizeof(j->uid), "%s", w->uid);
+	pthread_mutex_lock(&m->sb_mu);
+	j->next = m->sb_todo;
+	m->sb_todo = j;
+	pthread_cond_signal(&m->sb_cv);
+	pthread_mutex_unlock(&m->sb_mu);
+	w->sb_pending = true;
+}
+
+/* Results on the loop: the pod carries on, or, when it went away meanwhile, the sandbox goes too. */
+static void on_sb_done(evutil_socket_t fd, short what, void *arg)
+{
+	pods_t *m = arg;
+	uint64_t n;
+	sb_job_t *j;
+
+	if (read(m->sb_efd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: another wakeup took them */
+	}
+	pthread_mutex_lock(&m->sb_mu);
+	j = m->sb_done;
+	m->sb_done = NULL;
+	pthread_mutex_unlock(&m->sb_mu);
+	while (j) {
+		sb_job_t *next = j->next;
+		pod_worker_t *w = find(m, j->uid);
+		if (w) {
+			w->sb_pending = false;
+			if (j->rc == 0) {
+				w->sb = j->sb;
+				w->has_sb = true;
+				w->sb_ms = j->ms;
+				w->sandbox_err[0] = '\0';
+				workqueue_add(m->q, w->uid);
+			} else {
+				sandbox_failed(w, j->rc);
+				workqueue_add_rate_limited(m->q, w->uid);
+			}
+		} else if (j->rc == 0) {
+			podnet_sandbox_delete(m->net, j->uid);
+		}
+		free(j);
+		j = next;
+	}
+}
+
+static int sb_threads_start(pods_t *m)
+{
+	m->sb_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (m->sb_efd < 0)
+		return -errno;
+	m->sb_ev = event_new(m->base, m->sb_efd, EV_READ | EV_PERSIST, on_sb_done, m);
+	if (!m->sb_ev || event_add(m->sb_ev, NULL) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < PODS_SB_THREADS; i++) {
+		if (pthread_create(&m->sb_threads[i], NULL, sb_thread, m) != 0)
+			break; /* fewer threads are fine; none: built on the loop */
+		m->nsb_threads++;
+	}
+	return 0;
+}
+
+static void sb_threads_stop(pods_t *m)
+{
+	sb_job_t *j;
+
+	pthread_mutex_lock(&m->sb_mu);
+	m->sb_stop = true;
+	pthread_cond_broadcast(&m->sb_cv);
+	pthread_mutex_unlock(&m->sb_mu);
+	for (int i = 0; i < m->nsb_threads; i++)
+		pthread_join(m->sb_threads[i], NULL);
+	m->nsb_threads = 0;
+	/* jobs never started leave nothing; finished ones leave a sandbox the next start adopts or
+	 * collects */
+	while ((j = m->sb_todo)) {
+		m->sb_todo = j->next;
+		free(j);
+	}
+	while ((j = m->sb_done)) {
+		m->sb_done = j->next;
+		free(j);
+	}
+	if (m->sb_ev)
+		event_free(m->sb_ev);
+	m->sb_ev = NULL;
+	if (m->sb_efd >= 0)
+		close(m->sb_efd);
+	m->sb_efd = -1;
+}
+
 /* Sandbox and runtime. 0 when started (or adopted), negative errno to retry with back-off. */
 static int start_pod(pod_worker_t *w)
 {
 	pods_t *m = w->m;
 	runtime_pod_spec_t spec = { 0 };
 	json_t *env;
+	double t0 = mono_now(), t1;
 	int rc;
 
+	if (!w->has_sb && m->nsb_threads > 0) {
+		if (!w->sb_pending)
+			sb_submit(m, w);
+		return w->sb_pending ? PODS_SB_PENDING : -ENOMEM;
+	}
 	if (!w->has_sb) {
 		rc = podnet_sandbox_create(m->net, w->uid, &w->sb);
 		if (rc < 0) {
@@ -651,6 +824,7 @@ static int start_pod(pod_worker_t *w)
 		w->has_sb = true;
 		w->sandbox_err[0] = '\0';
 	}
+	t1 = mono_now();
 	rc = ctrs_setup(w);
 	if (rc < 0)
 		return rc;
@@ -673,6 +847,8 @@ static int start_pod(pod_worker_t *w)
 	if (w->adopted)
 		log_info("agent: pod %s/%s adopted (its containers kept running)", meta_str(w->pod, "namespace"),
 			 meta_str(w->pod, "name"));
+	log_debug("agent: pod %s/%s: sandbox %s in %.1f ms, runtime started in %.1f ms", meta_str(w->pod, "namespace"),
+		  meta_str(w->pod, "name"), w->sb.ip, w->sb_ms > 0 ? w->sb_ms : (t1 - t0) * 1e3, (mono_now() - t1) * 1e3);
 	w->state = PW_RUNNING;
 	return 0;
 }
@@ -734,6 +910,9 @@ static int sync_terminating(pod_worker_t *w)
 			    : pod_grace(w->pod);
 	json_t *st;
 	int sent;
+
+	if (w->sb_pending)
+		return 0; /* its completion queues the pod again; then the sandbox is torn down */
 
 	if (w->state != PW_STOPPING && w->state != PW_STOPPED) {
 		st = runtime_pod_statuses(m->rt, w->uid);
@@ -849,6 +1028,8 @@ static int sync_pod(pods_t *m, pod_worker_t *w)
 		if (!m->net)
 			return 0; /* waiting for the podCIDR; queued again once the network is up */
 		rc = start_pod(w);
+		if (rc == PODS_SB_PENDING)
+			return 0; /* the sandbox threads queue the pod again */
 		if (rc < 0)
 			return rc < -1 ? rc : -EIO; /* retried with the work queue's back-off */
 	}
@@ -950,12 +1131,17 @@ static void net_try(pods_t *m)
 	rc = podnet_new(&pc, &m->net);
 	if (rc < 0) {
 		m->net = NULL;
-		log_err("agent: pod network for %s: %s; retrying in %d s", cidr, strerror(-rc), PODS_NET_RETRY_SEC);
+		/* once a minute is enough to say it again (e.g. no privileges for netlink and netns) */
+		if (m->net_failures++ % 12 == 0)
+			log_err("agent: pod network for %s: %s; retrying every %d s", cidr, strerror(-rc),
+				PODS_NET_RETRY_SEC);
 		evtimer_add(m->net_timer, &retry);
 		return;
 	}
 	snprintf(m->pod_cidr, sizeof(m->pod_cidr), "%s", cidr);
 	log_info("agent: pod network up: bridge " PODNET_BRIDGE ", podCIDR %s", cidr);
+	if (sb_threads_start(m) < 0)
+		log_warn("agent: no sandbox threads; sandboxes are built on the loop");
 	routes_sync(m);
 	queue_all(m);
 }
@@ -1099,6 +1285,9 @@ int pods_new(kclient_t *c, const pods_config_t *cfg, pods_t **ret)
 		return -ENOMEM;
 	m->c = c;
 	m->base = kclient_base(c);
+	m->sb_efd = -1;
+	pthread_mutex_init(&m->sb_mu, NULL);
+	pthread_cond_init(&m->sb_cv, NULL);
 	m->node_name = strdup(cfg->node_name);
 	m->node_ip = strdup(cfg->node_ip);
 	m->data_dir = strdup(cfg->data_dir);
@@ -1170,9 +1359,12 @@ void pods_free(pods_t *m)
 		m->workers = w->next;
 		worker_free(w);
 	}
+	sb_threads_stop(m); /* before the network they use */
 	workqueue_free(m->q);
 	runtime_free(m->rt);
 	podnet_free(m->net);
+	pthread_mutex_destroy(&m->sb_mu);
+	pthread_cond_destroy(&m->sb_cv);
 	if (m->net_timer)
 		event_free(m->net_timer);
 	if (m->sync_timer)

@@ -58,6 +58,20 @@ expect_eq "events Pulled, Created, Started from kubelet on node1" "Pulled Create
 	"$(json '" ".join(e["reason"] for e in sorted(j["items"], key=lambda e: e["metadata"]["creationTimestamp"]) if e["reason"] in ("Pulled", "Created", "Started")) + " | " + " ".join(sorted(set(e["source"]["component"] + " " + e["source"].get("host", "") for e in j["items"] if e["reason"] == "Started")))' <<<"$EV")"
 expect_contains "Started event message" "$(json '[e["message"] for e in j["items"] if e["reason"] == "Started"][0]' <<<"$EV")" "Started container agnhost"
 
+# ---- the Kubernetes service variables --------------------------------------------------------------------
+expect_ok "kubectl expose deployment web" k expose deployment web --port=80 --target-port=8080
+WEBIP=$(k get svc web -o jsonpath='{.spec.clusterIP}')
+k create -f - >/dev/null <<EOF
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "envpod"},
+ "spec": {"containers": [{"name": "c", "image": "busybox", "env": [{"name": "MINE", "value": "x-\$(WEB_SERVICE_PORT)"}],
+   "command": ["sh", "-c", "env > $WORK/envpod.txt.tmp && mv $WORK/envpod.txt.tmp $WORK/envpod.txt; exec sleep 3600"]}]}}
+EOF
+retry_until $T test -s "$WORK/envpod.txt" || true
+ENVS=$(sort "$WORK/envpod.txt" 2>/dev/null | grep -E '^(KUBERNETES_SERVICE_(HOST|PORT)|WEB_SERVICE_(HOST|PORT)|MINE)=' | paste -sd ' ')
+expect_eq "service variables: kubernetes and the pod's namespace's Services; \$(VAR) expanded" \
+	"KUBERNETES_SERVICE_HOST=10.43.0.1 KUBERNETES_SERVICE_PORT=443 MINE=x-80 WEB_SERVICE_HOST=$WEBIP WEB_SERVICE_PORT=80" "$ENVS"
+k delete pod envpod --wait=false >/dev/null
+
 # ---- probes: HTTP readiness -----------------------------------------------------------------------------
 k create -f - >/dev/null <<EOF
 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probed", "labels": {"t": "probe"}},

@@ -8,7 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node server 192.0.2.10
-server_start server
+# The test plays its nodes and their kubelets itself: no agent of the server's own (it would
+# register a Node the scheduler could pick and run the pods it binds there).
+server_start server --disable-agent
 
 T=30
 

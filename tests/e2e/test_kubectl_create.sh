@@ -7,7 +7,8 @@
 lab_init
 lab_node server 192.0.2.10
 lab_node client 192.0.2.20
-server_start server
+# kubectl's view of objects no node acts on (pods stay Pending): no agent in the server
+server_start server --disable-agent
 CLIENT_NODE=client
 
 # sj NS KIND/NAME EXPR: a Python expression over the stored object (see lib.sh's json)
