@@ -21,6 +21,7 @@
 #include "api/objmeta.h"
 #include "core/log.h"
 #include "lib/field_err.h"
+#include "lib/json_in.h"
 #include "lib/json_out.h"
 #include "lib/managed_fields.h"
 #include "lib/patch.h"
@@ -149,8 +150,17 @@ static json_t *read_json_body(api_req_t *r, bool want_object, enum body_type bt)
 			return NULL;
 		}
 	} else {
+		const char *text = (const char *)evbuffer_pullup(in, -1);
+		/* the fast parser builds the tree jansson would; whatever it is unsure of (every error
+		 * among it) goes to jansson, so error messages are jansson's */
+		int rc = json_in_parse(text, len, &j);
+		if (rc == -ENOMEM) {
+			api_reply_status(r, status_internal("out of memory"));
+			return NULL;
+		}
 		/* JSON_REJECT_DUPLICATES: a strict decoder refuses duplicate fields; jansson bounds depth. */
-		j = json_loadb((const char *)evbuffer_pullup(in, -1), len, JSON_REJECT_DUPLICATES, &jerr);
+		if (rc < 0)
+			j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	}
 	if (!j) {
 		/* The message names the position, never echoes the request bytes. */

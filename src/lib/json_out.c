@@ -59,7 +59,7 @@ static inline int put_c(jbuf_t *b, char c)
 
 /* Length of the valid UTF-8 sequence at s (of n bytes, s[0] >= 0x80), 0 when invalid: the checks of
  * jansson's utf8_check_first/utf8_check_full (no overlong forms, surrogates or values past U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t json_out_utf8_seq(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t v;
@@ -103,7 +103,7 @@ static int put_string(jbuf_t *b, const char *str, size_t n)
 		size_t el = 2;
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			if (c >= 0x80) {
-				size_t l = utf8_seq(s + i, n - i);
+				size_t l = json_out_utf8_seq(s + i, n - i);
 				if (l == 0)
 					return -EILSEQ;
 				i += l;

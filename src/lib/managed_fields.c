@@ -2324,6 +2324,7 @@ typedef struct fx {
 	size_t n_owned, cap_owned;
 	char *key;        /* emission buffer for "f:name" keys */
 	size_t key_cap;
+	json_t *empty;    /* the {} of every leaf and "." of the FieldsV1 written: shared, never changed */
 	int rc;
 } fx_t;
 
@@ -2481,8 +2482,7 @@ static int fx_emit(fx_t *x, int idx, int depth, json_t **ret)
 			rc = -ENOMEM;
 			break;
 		}
-		if (json_object_size(out) == 0 && x->v[idx].member &&
-		    json_object_set_new(out, ".", json_object()) < 0) {
+		if (json_object_size(out) == 0 && x->v[idx].member && json_object_set(out, ".", x->empty) < 0) {
 			json_decref(f);
 			rc = -ENOMEM;
 			break;
@@ -2509,10 +2509,26 @@ static int fx_emit(fx_t *x, int idx, int depth, json_t **ret)
 		json_decref(out);
 		return rc;
 	}
-	if (!out && x->v[idx].member && !(out = json_object()))
-		return -ENOMEM;
+	if (!out && x->v[idx].member)
+		out = json_incref(x->empty);
 	*ret = out;
 	return 0;
+}
+
+/* Whether mf_empty_object(r) has field k (as {}). */
+static bool empty_object_has(const k8s_resource_t *r, const char *k)
+{
+	const schema_type_t *t;
+
+	if (strcmp(k, "metadata") == 0)
+		return true;
+	if (strcmp(k, "spec") != 0 && strcmp(k, "status") != 0)
+		return false;
+	t = r ? schema_for(r) : NULL;
+	for (const schema_field_t *f = t ? t->fields : NULL; f && f->name; f++)
+		if (strcmp(f->name, k) == 0)
+			return true;
+	return false;
 }
 
 /* The fieldsV1 of manager's Update entry for creating obj (managedFields already removed from it);
@@ -2522,33 +2538,32 @@ static int fx_create_fields(const k8s_resource_t *r, const json_t *obj, json_t *
 	static const char *const strip_meta[] = { "name", "namespace", "creationTimestamp", "selfLink", "uid",
 						  "clusterName", "generation", "managedFields", "resourceVersion" };
 	fx_t x = { .w = { .r = r, .allow_dups = true } };
-	json_t *empty = mf_empty_object(r), *ev, *m;
+	json_t *m;
 	const char *k;
 	tctx_t c;
 	int root, meta;
 	int rc;
 
 	*ret = NULL;
-	if (!empty)
-		return -ENOMEM;
-	if (!depth_ok(obj)) {
-		json_decref(empty);
+	if (!depth_ok(obj))
 		return -EAGAIN;
-	}
+	x.empty = json_object();
+	if (!x.empty)
+		return -ENOMEM;
 	ctx_root(r, &c);
 	root = fx_child(&x, -1, 0, "", false);
-	/* the fields the empty object has: changed (a member) or walked into (not a member) */
-	json_object_foreach(empty, k, ev) {
-		json_t *nv = json_object_get(obj, k);
+	/* the fields the empty object has ({} each): changed (a member) or walked into (not a member) */
+	json_object_foreach((json_t *)obj, k, m) {
+		json_t *nv = m;
 		tctx_t cc;
 		int rel;
-		if (!nv)
+		if (!empty_object_has(r, k))
 			continue;
 		ctx_field(&c, k, &cc);
 		rel = ctx_rel(&cc, nv);
-		if (shape(ev) != shape(nv)) {
+		if (!json_is_object(nv)) {
 			fx_child(&x, root, 'f', k, true);
-		} else if (json_is_object(nv) && (rel == REL_STRUCT || rel == REL_MAP)) {
+		} else if (rel == REL_STRUCT || rel == REL_MAP) {
 			const char *k2;
 			int ch;
 			if (json_object_size(nv) == 0)
@@ -2562,15 +2577,15 @@ static int fx_create_fields(const k8s_resource_t *r, const json_t *obj, json_t *
 				ctx_field(&cc, k2, &cc2);
 				fx_add(&x, g, &cc2, m, 2);
 			}
-		} else if (!values_equal(ev, nv)) {
-			fx_child(&x, root, 'f', k, true);
+		} else if (json_object_size(nv) != 0) {
+			fx_child(&x, root, 'f', k, true); /* an atomic value that is no longer {} */
 		}
 	}
 	/* the rest is added */
 	json_object_foreach((json_t *)obj, k, m) {
 		tctx_t cc;
 		int ch;
-		if (json_object_get(empty, k))
+		if (empty_object_has(r, k))
 			continue;
 		ch = fx_child(&x, root, 'f', k, true);
 		if (ch < 0)
@@ -2613,7 +2628,7 @@ out:
 	free(x.owned);
 	free(x.v);
 	free(x.key);
-	json_decref(empty);
+	json_decref(x.empty);
 	return rc;
 }
 
