@@ -147,13 +147,79 @@ static int go_json_write(FILE *f, const json_t *v, int depth)
 	}
 }
 
+/* mf_go_json of the common list-map key, an object of at most 8 members whose values are integers or
+ * strings of plain printable ASCII, without stdio; NULL (with *ret_done false) for anything else. */
+static char *go_json_flat(const json_t *v, bool *ret_done)
+{
+	const char *keys[8];
+	size_t n = 0, need = 3, o = 0;
+	const char *k;
+	json_t *m;
+	char *out;
+
+	*ret_done = false;
+	if (!json_is_object(v) || json_object_size(v) > 8)
+		return NULL;
+	json_object_foreach((json_t *)v, k, m) {
+		const char *texts[2] = { k, json_is_string(m) ? json_string_value(m) : "" };
+		if (!json_is_string(m) && !json_is_integer(m))
+			return NULL;
+		/* what go_json_str writes as is */
+		for (int t = 0; t < 2; t++)
+			for (const char *q = texts[t]; *q; q++)
+				if (*q < 0x20 || *q > 0x7e || *q == '"' || *q == '\\' || *q == '<' || *q == '>' || *q == '&')
+					return NULL;
+		if (json_is_string(m) && strlen(json_string_value(m)) != json_string_length(m))
+			return NULL; /* an embedded NUL */
+		need += strlen(k) + 4 + (json_is_string(m) ? json_string_length(m) + 2 : 21);
+		keys[n++] = k;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	out = malloc(need);
+	if (!out) {
+		*ret_done = true;
+		return NULL;
+	}
+	out[o++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(keys[i]);
+		m = json_object_get(v, keys[i]);
+		if (i)
+			out[o++] = ',';
+		out[o++] = '"';
+		memcpy(out + o, keys[i], kl);
+		o += kl;
+		out[o++] = '"';
+		out[o++] = ':';
+		if (json_is_string(m)) {
+			size_t vl = json_string_length(m);
+			out[o++] = '"';
+			memcpy(out + o, json_string_value(m), vl);
+			o += vl;
+			out[o++] = '"';
+		} else {
+			o += (size_t)snprintf(out + o, need - o, "%" JSON_INTEGER_FORMAT, json_integer_value(m));
+		}
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	*ret_done = true;
+	return out;
+}
+
 char *mf_go_json(const json_t *v)
 {
 	char *out = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE *f;
+	bool done;
 	int rc;
 
+	/* list-map keys of every list item of every write come here: the usual ones skip stdio */
+	out = go_json_flat(v, &done);
+	if (done)
+		return out;
+	f = open_memstream(&out, &len);
 	if (!f)
 		return NULL;
 	rc = go_json_write(f, v, 0);

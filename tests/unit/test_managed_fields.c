@@ -109,6 +109,26 @@ static void test_go_json(void)
 	CHECK_STR(s, "{\"a\":[1,2.5,true,null],\"b\":\"\\u003ca\\u0026b\\u003e\",\"c\":\"\\u2028\\n\"}");
 	free(s);
 	json_decref(v);
+	/* flat list-map keys (the path without stdio) and their near misses */
+	{
+		static const char *const in[][2] = {
+			{ "{\"protocol\":\"TCP\",\"port\":80}", "{\"port\":80,\"protocol\":\"TCP\"}" },
+			{ "{\"name\":\"a b\",\"n\":-9223372036854775808}", "{\"n\":-9223372036854775808,\"name\":\"a b\"}" },
+			{ "{}", "{}" },
+			{ "{\"k<\":\"v\"}", "{\"k\\u003c\":\"v\"}" },
+			{ "{\"k\":\"a\\\"b\"}", "{\"k\":\"a\\\"b\"}" },
+			{ "{\"k\":\"\\u00e9\"}", "{\"k\":\"\u00e9\"}" },
+			{ "{\"k\":1.5,\"j\":\"x\"}", "{\"j\":\"x\",\"k\":1.5}" },
+			{ "{\"k\":true}", "{\"k\":true}" },
+		};
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			v = J(in[i][0]);
+			s = mf_go_json(v);
+			CHECK_STR(s, in[i][1]);
+			free(s);
+			json_decref(v);
+		}
+	}
 }
 
 static void test_manager_names(void)
