@@ -4,3 +4,4 @@ int cmd_server(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_netexec(int argc, char **argv);
+int cmd_podnet(int argc, char **argv);

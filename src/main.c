@@ -12,6 +12,7 @@ static const struct {
 	{ "server", cmd_server, "run the API server (with the embedded SQLite store)" },
 	{ "agent", cmd_agent, "run the node agent (registers the Node, renews its Lease)" },
 	{ "netexec", cmd_netexec, "a small test server (HTTP and UDP), like agnhost netexec" },
+	{ "podnet", cmd_podnet, "drive this node's pod network by hand (tests, debugging)" },
 	{ "version", cmd_version, "print the version" },
 };
 

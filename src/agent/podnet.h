@@ -16,12 +16,16 @@ typedef struct podnet podnet_t;
 typedef struct podnet_config {
 	const char *data_dir;     /* agent data dir: IPAM under DATA/ipam/, netns files under DATA/netns/ */
 	const char *pod_cidr;     /* this node's spec.podCIDR, e.g. "10.42.1.0/24" (IPv4) */
-	const char *cluster_cidr; /* all pods, e.g. "10.42.0.0/16": not masqueraded between pods */
-	const char *service_cidr; /* e.g. "10.43.0.0/16": not masqueraded either */
-	const char *node_ip;      /* this node's InternalIP */
+	const char *cluster_cidr; /* all pods, e.g. "10.42.0.0/16": not masqueraded between pods (NULL: that) */
+	const char *service_cidr; /* e.g. "10.43.0.0/16": not masqueraded either (NULL: that) */
+	const char *node_ip;      /* this node's InternalIP (may be NULL; routes via it are skipped) */
 } podnet_config_t;
 
-/* Sets up (or adopts, when already there: a restarted agent) the bridge with the gateway address,
+/* All calls are thread-safe; operations on different uids run concurrently (a create or delete of a
+ * uid that another thread is creating or deleting at that moment gets -EBUSY). A pod uid is 1..64
+ * characters of [A-Za-z0-9._-] not starting with '.' (-EINVAL otherwise).
+ *
+ * Sets up (or adopts, when already there: a restarted agent) the bridge with the gateway address,
  * net.ipv4.ip_forward=1, bridge-nf-call-iptables=1 (so the proxy's DNAT sees same-bridge replies),
  * and the masquerade table. Never flushes live pods' state. Strings are copied. *ret: caller frees
  * with podnet_free(), which leaves the kernel state in place (pods keep running). Negative errno. */
@@ -42,15 +46,22 @@ typedef struct podnet_sandbox {
  * pod's IP). Idempotent: when the uid already has a sandbox, fills *ret with it and returns 0.
  * -ENOSPC when the podCIDR is exhausted; other negative errno. A failure leaves nothing behind. */
 int podnet_sandbox_create(podnet_t *p, const char *pod_uid, podnet_sandbox_t *ret);
-/* The uid's sandbox; -ENOENT when it has none. */
+/* A create of a recorded uid whose sandbox is incomplete (a create or delete cut short by a crash)
+ * rebuilds it with the same IP; of a complete one, puts hairpin and link-up back if changed and
+ * touches nothing else (connections keep running).
+ * The uid's sandbox; -ENOENT when it has none or only an incomplete one (create repairs that). */
 int podnet_sandbox_get(podnet_t *p, const char *pod_uid, podnet_sandbox_t *ret);
 /* Tears the sandbox down: veth, namespace file, IP released. Idempotent (0 when absent). */
 int podnet_sandbox_delete(podnet_t *p, const char *pod_uid);
-/* Calls fn for each pod uid holding a sandbox (after a restart: adopt or collect). */
+/* Calls fn for each pod uid holding a sandbox (after a restart: adopt or collect), in IP order,
+ * including incomplete ones; fn is called without podnet's lock held and may create or delete. */
 int podnet_sandbox_foreach(podnet_t *p, void (*fn)(const char *pod_uid, void *arg), void *arg);
 
 /* host-gw: the other nodes' podCIDRs and node IPs. Replaces the set of routes podnet installed
- * (added, changed and removed routes only; the node's own podCIDR is skipped). */
+ * (added, changed and removed routes only; the node's own podCIDR is skipped). The routes carry
+ * protocol 80 in the main table, which is how podnet tells its own from others' (also after a
+ * restart). -EINVAL for a malformed entry or one CIDR with two gateways, before anything changes;
+ * otherwise every change is tried and the first kernel error returned. */
 typedef struct podnet_route {
 	const char *cidr; /* "10.42.2.0/24" */
 	const char *via;  /* "192.0.2.12" */
