@@ -21,7 +21,9 @@
 #include "cmd.h"
 #include "core/log.h"
 #include "core/pki.h"
+#include "dns/dns_node.h"
 #include "lib/version.h"
+#include "proxy/proxy.h"
 
 #define AGENT_DATA_DIR_DEFAULT "/var/lib/portico-agent"
 
@@ -35,7 +37,17 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
-		   "  --log-level LEVEL     error, warn, info, debug (default info)\n");
+		   "  --log-level LEVEL     error, warn, info, debug (default info)\n"
+		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --cluster-cidr CIDR   pod addresses (default " PROXY_CLUSTER_CIDR_DEFAULT ")\n"
+		   "  --service-cidr CIDR   Service addresses (default " PROXY_SERVICE_CIDR_DEFAULT ")\n"
+		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
+		   "  --cluster-dns IP      the cluster DNS address, served here (default " DNS_NODE_CLUSTER_DNS_DEFAULT ";\n"
+		   "                        the service proxy leaves it alone)\n"
+		   "  --cluster-domain D    the cluster's DNS zone (default cluster.local)\n"
+		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
+		   "                        \"\" for none: other names are REFUSED)\n"
+		   "  --dns-port PORT       DNS port (default 53; 0 turns cluster DNS off)\n");
 }
 
 /* A DNS-1123 subdomain, as a Node name must be (lower-case alphanumerics, '-' and '.', at most
@@ -87,6 +99,14 @@ int cmd_agent(int argc, char **argv)
 		{ "node-ip", required_argument, NULL, 'i' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "nodeport-addresses", required_argument, NULL, 'N' },
+		{ "cluster-cidr", required_argument, NULL, 'C' },
+		{ "service-cidr", required_argument, NULL, 'S' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
+		{ "proxy-health-port", required_argument, NULL, 'H' },
+		{ "cluster-domain", required_argument, NULL, 'Z' },
+		{ "dns-upstream", required_argument, NULL, 'U' },
+		{ "dns-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +121,10 @@ int cmd_agent(int argc, char **argv)
 	struct event *sig_term = NULL, *sig_int = NULL;
 	kclient_t *c = NULL;
 	agent_t *a = NULL;
+	dns_node_config_t dns_cfg = { .port = 53 };
+	dns_node_t *dns = NULL;
+	proxy_config_t pc = { 0 };
+	proxy_t *proxy = NULL;
 	int ch, rc, ret = 1;
 
 	optind = 1;
@@ -132,6 +156,45 @@ int cmd_agent(int argc, char **argv)
 			}
 			log_level = rc;
 			break;
+		case 'D': /* served here by cluster DNS; the proxy leaves it alone */
+			dns_cfg.cluster_dns = optarg;
+			pc.cluster_dns = optarg;
+			break;
+		case 'Z':
+			dns_cfg.cluster_domain = optarg;
+			break;
+		case 'U':
+			dns_cfg.upstream = optarg;
+			break;
+		case 'P': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --dns-port '%s'\n", optarg);
+				return 2;
+			}
+			dns_cfg.port = (int)v;
+			break;
+		}
+		case 'N':
+			pc.nodeport_addresses = optarg;
+			break;
+		case 'C':
+			pc.cluster_cidr = optarg;
+			break;
+		case 'S':
+			pc.service_cidr = optarg;
+			break;
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 0 || v > 65535) {
+				fprintf(stderr, "portico agent: invalid --proxy-health-port '%s'\n", optarg);
+				return 2;
+			}
+			pc.health_port = v ? (int)v : -1;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -164,6 +227,12 @@ int cmd_agent(int argc, char **argv)
 			return 1;
 		}
 		node_ip = ip_buf;
+	}
+	pc.node_name = node_name;
+	pc.node_ip = node_ip;
+	if (proxy_config_check(&pc) < 0) {
+		fprintf(stderr, "portico agent: invalid --nodeport-addresses, --cluster-cidr, --service-cidr or --cluster-dns\n");
+		return 2;
 	}
 	if (!ca_file) {
 		snprintf(ca_buf, sizeof(ca_buf), "%s/ca.crt", data_dir);
@@ -217,6 +286,20 @@ int cmd_agent(int argc, char **argv)
 		log_err("agent: %s", strerror(-rc));
 		goto out;
 	}
+	rc = proxy_start(base, c, &pc, &proxy);
+	if (rc < 0) {
+		log_err("agent: service proxy: %s", strerror(-rc));
+		goto out;
+	}
+	if (dns_cfg.port) {
+		/* cluster DNS on this node, fed from the same API connection */
+		dns_cfg.node_ip = node_ip;
+		rc = dns_node_start(base, c, &dns_cfg, &dns);
+		if (rc < 0) {
+			log_err("agent: cluster DNS: %s", strerror(-rc));
+			goto out;
+		}
+	}
 	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
 	sig_int = evsignal_new(base, SIGINT, on_signal, base);
 	if (!sig_term || !sig_int)
@@ -227,6 +310,8 @@ int cmd_agent(int argc, char **argv)
 	event_base_dispatch(base);
 	ret = 0;
 out:
+	proxy_free(proxy);
+	dns_node_free(dns);
 	agent_free(a);
 	kclient_free(c);
 	if (sig_term)

@@ -33,6 +33,8 @@ typedef struct server_ctx {
 	int node_grace; /* seconds; 0 = the controller's default (40) */
 	bool no_controllers;
 	bool kubeconfig_written;
+	const char *cluster_dns; /* ClusterIP of kube-system/kube-dns; "" for none */
+	int kube_dns_tries;
 } server_ctx_t;
 
 static void usage(void)
@@ -44,6 +46,8 @@ static void usage(void)
 		"  --node-ip IP                   this node's address (default: the default route's interface\n"
 		"                                 address, else the first non-loopback IPv4)\n"
 		"  --service-cidr CIDR[,CIDR6]    ClusterIP range (default 10.43.0.0/16)\n"
+		"  --cluster-dns IP               ClusterIP of kube-system/kube-dns, created at bootstrap\n"
+		"                                 (default 10.43.0.10; \"\" for none)\n"
 		"  --service-node-port-range A-B  NodePort range (default 30000-32767)\n"
 		"  --event-ttl SECONDS            event lifetime (default 3600)\n"
 		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
@@ -78,7 +82,8 @@ static bool exists(server_ctx_t *s, const char *plural, const char *ns, const ch
 }
 
 /* Creates what a cluster starts with when absent (kube-apiserver's bootstrap controllers):
- * the four system namespaces and the kubernetes Service. */
+ * the four system namespaces, the kubernetes Service, and kube-system/kube-dns holding the cluster DNS
+ * address (served by every agent, so it has no selector and no endpoints). */
 static void bootstrap(server_ctx_t *s)
 {
 	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
@@ -107,6 +112,22 @@ static void bootstrap(server_ctx_t *s)
 		if (obj)
 			rest_create_internal(&s->api, svc, obj);
 	}
+	if (*s->cluster_dns && !exists(s, "services", "kube-system", "kube-dns") &&
+	    exists(s, "namespaces", NULL, "kube-system")) {
+		/* as kubeadm's CoreDNS Service, minus the selector: the agents answer on this address */
+		json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s, s:s}}, s:{s:s, s:[s], s:["
+					"{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}], s:s}}",
+					"apiVersion", "v1", "kind", "Service", "metadata", "name", "kube-dns",
+					"namespace", "kube-system", "labels", "k8s-app", "kube-dns",
+					"kubernetes.io/cluster-service", "true", "kubernetes.io/name", "CoreDNS",
+					"spec", "clusterIP", s->cluster_dns, "clusterIPs", s->cluster_dns, "ports",
+					"name", "dns", "protocol", "UDP", "port", 53, "targetPort", 53,
+					"name", "dns-tcp", "protocol", "TCP", "port", 53, "targetPort", 53,
+					"name", "metrics", "protocol", "TCP", "port", 9153, "targetPort", 9153,
+					"type", "ClusterIP");
+		if (obj)
+			rest_create_internal(&s->api, svc, obj);
+	}
 }
 
 /* Retries bootstrap until its objects are committed, then publishes the kubeconfig. */
@@ -118,7 +139,8 @@ static void on_boot(evutil_socket_t fd, short what, void *arg)
 	int rc;
 
 	if (!exists(s, "namespaces", NULL, "default") || !exists(s, "namespaces", NULL, "kube-system") ||
-	    !exists(s, "services", "default", "kubernetes")) {
+	    !exists(s, "services", "default", "kubernetes") ||
+	    (*s->cluster_dns && !exists(s, "services", "kube-system", "kube-dns") && s->kube_dns_tries++ < 100)) {
 		/* creates of objects already queued fail with -EEXIST at once: harmless */
 		bootstrap(s);
 		evtimer_add(s->boot_ev, &tv);
@@ -190,11 +212,12 @@ int cmd_server(int argc, char **argv)
 		{ "event-ttl", required_argument, NULL, 'e' },
 		{ "node-monitor-grace-period", required_argument, NULL, 'g' },
 		{ "disable-controllers", no_argument, NULL, 'C' },
+		{ "cluster-dns", required_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	server_ctx_t s = { 0 };
+	server_ctx_t s = { .cluster_dns = "10.43.0.10" };
 	api_options_t opts = { .data_dir = "/var/lib/portico", .listen_port = 6443, .event_ttl_sec = 3600,
 			       .service_cidr = "10.43.0.0/16", .node_port_range = "30000-32767" };
 	char *listen_addr = strdup("0.0.0.0"), *node_ip = NULL, dbpath[4096];
@@ -238,6 +261,15 @@ int cmd_server(int argc, char **argv)
 		case 'C':
 			s.no_controllers = true;
 			break;
+		case 'D': {
+			struct in_addr a;
+			if (*optarg && inet_pton(AF_INET, optarg, &a) != 1) {
+				fprintf(stderr, "portico server: invalid --cluster-dns '%s' (want an IPv4 address, or \"\" for none)\n", optarg);
+				return 2;
+			}
+			s.cluster_dns = optarg;
+			break;
+		}
 		case 'g': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/runtime.h"
 #include "cmd.h"
 
 static const struct {
@@ -14,6 +15,8 @@ static const struct {
 	{ "netexec", cmd_netexec, "a small test server (HTTP and UDP), like agnhost netexec" },
 	{ "podnet", cmd_podnet, "drive this node's pod network by hand (tests, debugging)" },
 	{ "version", cmd_version, "print the version" },
+	{ "supervise", runtime_supervise_main, "one pod's supervisor (started by the agent, not by hand)" },
+	{ "runtime-test", cmd_runtime_test, "test aid: drive the exec runtime without an API server" },
 };
 
 static void usage(FILE *f)

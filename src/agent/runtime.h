@@ -8,7 +8,9 @@
  * files and a socket in the pod's directory DATA/pods/<uid>/, so a restarted agent re-adopts running
  * pods without restarting them.
  *
- * All calls and callbacks happen on the agent's event loop. */
+ * All calls and callbacks happen on the agent's event loop. The runtime reaps only its own children, by
+ * pid (supervisor launch, exec): the agent must not waitpid(-1) nor set SIGCHLD to SIG_IGN. Pods are
+ * driven without an API server by `portico runtime-test` (a test aid; tests/e2e/test_runtime.sh). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,7 +43,7 @@ void runtime_free(runtime_t *rt);
  * NULL. */
 typedef struct runtime_pod_spec {
 	const json_t *pod;
-	const char *netns_path; /* from podnet_sandbox_t */
+	const char *netns_path; /* from podnet_sandbox_t; NULL or "": the agent's own (hostNetwork) */
 	const char *pod_ip;
 	const json_t *env;
 } runtime_pod_spec_t;
@@ -50,10 +52,13 @@ typedef struct runtime_pod_spec {
  * 0 without restarting anything). An image that resolves nowhere leaves that container Waiting with
  * reason ErrImagePull and message naming the image; a command that cannot be executed gives a
  * terminated state with reason StartError (exit code 128) and the exec error as message; both are
- * retried with the back-off. Negative errno only when the supervisor itself cannot start. */
+ * retried with the back-off. Negative errno only when the supervisor itself cannot start (-EINVAL: no
+ * valid metadata.uid/name, or a container name that is not a DNS label; the reason is logged).
+ * The pod's resolv.conf and hosts are written here (cluster_dns/cluster_domain, pod_ip); $(VAR) in
+ * env values, command and args is expanded here, so a running pod never changes under a new call. */
 int runtime_pod_run(runtime_t *rt, const runtime_pod_spec_t *spec);
 
-/* True when the uid has a live supervisor. */
+/* True when the uid has a live supervisor (it holds DATA/pods/<uid>/lock; no pid is trusted). */
 bool runtime_pod_running(runtime_t *rt, const char *pod_uid);
 
 /* The pod's containerStatuses as the kubelet reports them, one per spec container in spec order:
@@ -65,7 +70,8 @@ bool runtime_pod_running(runtime_t *rt, const char *pod_uid);
 json_t *runtime_pod_statuses(runtime_t *rt, const char *pod_uid);
 
 /* Kills one container (liveness failure): SIGTERM, grace_sec, SIGKILL; the supervisor then restarts
- * it per restartPolicy as for any exit. 0 or negative errno (-ENOENT unknown pod/container). */
+ * it per restartPolicy as for any exit. 0 or negative errno (-ENOENT unknown pod/container, -ESRCH
+ * the pod's supervisor is not running). */
 int runtime_container_kill(runtime_t *rt, const char *pod_uid, const char *container, int grace_sec);
 
 /* Stops the whole pod: SIGTERM to every container, SIGKILL to those left after grace_sec, no
@@ -80,7 +86,11 @@ int runtime_pod_foreach(runtime_t *rt, void (*fn)(const char *pod_uid, bool runn
 
 /* Runs argv in the container's namespaces (exec probes, kubectl exec later), killed after timeout_ms.
  * cb: exit status (0..255), or -ETIMEDOUT, or negative errno; output: up to 10 KiB of combined
- * stdout/stderr (borrowed for the call). Non-blocking: the child is watched from the loop. */
+ * stdout/stderr (borrowed for the call). Non-blocking: the child is watched from the loop (pidfd).
+ * argv[0] is looked up on the container's PATH (a busybox image: as a busybox applet); the command
+ * gets the container's environment and working directory. A negative return (-ENOENT unknown pod or
+ * container, -ESRCH container not running, other errno) means cb will not be called; an exec failure
+ * in the child reaches cb as a negative errno (-ENOENT: command not found). */
 typedef void (*runtime_exec_cb)(int status, const char *output, size_t len, void *arg);
 int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char *const argv[], int timeout_ms,
 		 runtime_exec_cb cb, void *arg);

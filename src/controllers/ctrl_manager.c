@@ -19,6 +19,7 @@
 #include "controllers/deploy_ctrl.h"
 #include "controllers/eps_ctrl.h"
 #include "controllers/gc_ctrl.h"
+#include "controllers/lb_ctrl.h"
 #include "controllers/nodeipam.h"
 #include "controllers/nodelc_ctrl.h"
 #include "controllers/sched_ctrl.h"
@@ -40,6 +41,7 @@ struct ctrl_manager {
 	gc_ctrl_t *gc;
 	nodelc_ctrl_t *nodelc;
 	nodeipam_ctrl_t *nodeipam;
+	lb_ctrl_t *lb;
 	informer_t *pods, *nodes; /* shared by the controllers below (client-go's shared informers) */
 	int node_grace_sec;
 	char identity[160];
@@ -59,6 +61,8 @@ static void controllers_stop(ctrl_manager_t *m)
 	m->nodelc = NULL;
 	nodeipam_ctrl_free(m->nodeipam);
 	m->nodeipam = NULL;
+	lb_ctrl_free(m->lb);
+	m->lb = NULL;
 	informer_free(m->pods); /* after every controller that registered on them */
 	m->pods = NULL;
 	informer_free(m->nodes);
@@ -108,6 +112,12 @@ static void on_started_leading(void *arg)
 	if (rc < 0) {
 		m->nodeipam = NULL;
 		log_err("controller manager: node IPAM controller: %s", strerror(-rc));
+	}
+	/* LoadBalancer Services (the portico-lb ConfigMap picks the provider) */
+	rc = lb_ctrl_new(m->c, m->nodes, &m->lb);
+	if (rc < 0) {
+		m->lb = NULL;
+		log_err("controller manager: load-balancer controller: %s", strerror(-rc));
 	}
 	informer_start(m->pods);
 	informer_start(m->nodes);

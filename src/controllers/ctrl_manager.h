@@ -1,7 +1,8 @@
 /* The controller manager inside `portico server`: a thread with its own event loop (so controller
  * work never blocks the API loop) that talks to the API server over loopback HTTPS with the admin
  * credentials of the data dir. It always keeps the kubernetes Service's endpoints (apiserver_ep.h),
- * and runs the leader-elected controllers (EndpointSlices, Deployments, the scheduler, the garbage collector, node lifecycle) only while it holds the Lease
+ * and runs the leader-elected controllers (EndpointSlices, Deployments, the scheduler, the garbage collector, node lifecycle,
+ * load balancers) only while it holds the Lease
  * kube-system/kube-controller-manager, so several servers never run one controller twice. */
 #pragma once
 

@@ -115,11 +115,11 @@ struct rr;
 struct node {
 	struct hent h; /* key: name */
 	struct node *parent;
-	uint32_t nchild, nrr;
-	bool pinned; /* exists without records: the apex, svc.<zone>, pod.<zone> */
 	struct rr *rr[RK_N];
-	uint32_t cnt[RK_N];
-	size_t len;
+	uint32_t nchild, nrr;
+	uint32_t cnt[RK_SRV + 1]; /* records of the kinds whose count an answer needs (rotation, SRV weight) */
+	uint8_t len;
+	bool pinned; /* exists without records: the apex, svc.<zone>, pod.<zone> */
 	uint8_t name[]; /* lower-cased wire form */
 };
 
@@ -134,21 +134,24 @@ struct rr {
 	uint8_t rdata[];
 };
 
+/* Sizes matter here: a cluster has tens of thousands of these (the 30 MiB budget for 10,000
+ * Services and 50,000 endpoints), so names live out of line and only where present. */
 struct ipaddr {
-	int fam; /* AF_INET or AF_INET6 */
+	uint8_t fam; /* AF_INET or AF_INET6 */
 	uint8_t a[16];
 };
 
 struct port {
-	char name[DNS_LABEL_MAX + 1];
-	char proto[8];
+	const char *name; /* into the string area after the array (parse_ports) */
 	uint16_t port;
+	char proto[6];    /* "tcp", "udp", "sctp" */
 };
 
 struct ep {
-	size_t first, n; /* into the slice's addrs */
-	char host[DNS_LABEL_MAX + 1];
+	uint32_t first; /* into the slice's addrs */
+	uint16_t n;
 	bool ready;
+	char *host;     /* NULL when the endpoint has no hostname */
 };
 
 struct svc;
@@ -156,6 +159,7 @@ struct svc;
 struct slice {
 	struct hent h; /* key: "ns/slicename" */
 	char *key;
+	uint32_t gen; /* resync generation that last saw it (dns_zone_resync_begin) */
 	struct slice *next; /* in svc->slices */
 	struct svc *svc;
 	struct port *ports;
@@ -164,6 +168,7 @@ struct slice {
 	size_t neps;
 	struct ipaddr *addrs;
 	size_t naddrs;
+	bool stub; /* its Service is not headless: no endpoint is kept (DNS needs none) */
 };
 
 enum { SVC_CLUSTERIP, SVC_HEADLESS, SVC_EXTNAME };
@@ -173,12 +178,13 @@ struct svc {
 	char *key;
 	const char *ns, *name; /* point into key */
 	bool present;          /* the Service exists (slices may come first) */
+	uint32_t gen;
 	int type;
 	struct ipaddr ips[2];
 	size_t nips;
 	struct port *ports;
 	size_t nports;
-	uint8_t ext[DNS_NAME_MAX];
+	uint8_t *ext; /* ExternalName target (wire form), NULL otherwise */
 	size_t extlen;
 	bool publish_not_ready;
 	struct slice *slices;
@@ -188,6 +194,7 @@ struct svc {
 struct pod {
 	struct hent h; /* key: "ns/name" */
 	char *key;
+	uint32_t gen;
 	struct ipaddr ips[2];
 	size_t nips;
 };
@@ -214,6 +221,8 @@ struct dns_zone {
 	 * rather than by scanning lists that grow with the endpoints */
 	struct rr **dd;
 	size_t dd_mask;
+	uint32_t gen[3]; /* per kind: stamped on every object applied, for dns_zone_resync_end() */
+	bool want_resync[3]; /* dns_zone_resync_wanted() */
 };
 
 static const uint8_t arpa4[] = "\7in-addr\4arpa";
@@ -338,7 +347,8 @@ static int rr_add(dns_zone_t *z, struct rr **owner, const uint8_t *name, int kin
 	rr->pprev = &n->rr[kind];
 	n->rr[kind] = rr;
 	n->nrr++;
-	n->cnt[kind]++;
+	if (kind <= RK_SRV)
+		n->cnt[kind]++;
 	rr->onext = *owner;
 	*owner = rr;
 	if (z->dd)
@@ -355,7 +365,8 @@ static void owner_clear(dns_zone_t *z, struct rr **owner)
 		if (rr->next)
 			rr->next->pprev = rr->pprev;
 		n->nrr--;
-		n->cnt[rr->kind]--;
+		if (rr->kind <= RK_SRV)
+			n->cnt[rr->kind]--;
 		free(rr);
 		node_release(z, n);
 	}
@@ -497,7 +508,7 @@ static int svc_publish(dns_zone_t *z, struct svc *s)
 					/* the spec's "hostname": the endpoint's, else a unique id; CoreDNS
 					 * uses the dashed address */
 					ip_dashed(ip, dashed);
-					if (mkname(tgt, "%s.%s", ep->host[0] ? ep->host : dashed, bstr) < 0)
+					if (mkname(tgt, "%s.%s", ep->host ? ep->host : dashed, bstr) < 0)
 						continue;
 					r = addr_rr(z, &s->rrs, base, ip);
 					if (r == 0)
@@ -552,14 +563,21 @@ static int obj_key(const json_t *obj, char *key, size_t cap, size_t *ret_nslen)
 
 static size_t parse_ports(const json_t *arr, struct port **ret)
 {
-	size_t n = 0, cap = json_array_size(arr);
+	size_t n = 0, cap = json_array_size(arr), strs = 0;
 	struct port *ps;
+	char *str;
 
 	*ret = NULL;
 	if (cap > MAX_PORTS)
 		cap = MAX_PORTS;
-	if (cap == 0 || !(ps = calloc(cap, sizeof(*ps))))
+	for (size_t i = 0; i < cap; i++) {
+		const char *name = jstr(json_array_get(arr, i), "name");
+		strs += name ? strlen(name) + 1 : 1;
+	}
+	/* the array, then every name: one allocation per object */
+	if (cap == 0 || !(ps = calloc(1, cap * sizeof(*ps) + strs)))
 		return 0;
+	str = (char *)(ps + cap);
 	for (size_t i = 0; i < cap; i++) {
 		const json_t *p = json_array_get(arr, i);
 		const char *name = jstr(p, "name"), *proto = jstr(p, "protocol");
@@ -570,7 +588,10 @@ static size_t parse_ports(const json_t *arr, struct port **ret)
 			proto = "TCP";
 		if ((name && strlen(name) > DNS_LABEL_MAX) || strlen(proto) >= sizeof(ps[n].proto))
 			continue;
-		snprintf(ps[n].name, sizeof(ps[n].name), "%s", name ? name : "");
+		size_t nl = name ? strlen(name) : 0;
+		memcpy(str, name ? name : "", nl + 1);
+		ps[n].name = str;
+		str += nl + 1;
 		for (size_t j = 0; proto[j]; j++) /* `_tcp`: SRV labels are conventionally lower case */
 			ps[n].proto[j] = (char)dns_lower((uint8_t)proto[j]);
 		ps[n].port = (uint16_t)num;
@@ -613,9 +634,12 @@ static void svc_maybe_free(dns_zone_t *z, struct svc *s)
 	owner_clear(z, &s->rrs);
 	htab_del(&z->svcs, &s->h);
 	free(s->ports);
+	free(s->ext);
 	free(s->key);
 	free(s);
 }
+
+static void slice_drop_data(struct slice *sl);
 
 static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 {
@@ -632,8 +656,11 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 	s->ports = NULL;
 	s->nports = 0;
 	s->nips = 0;
+	free(s->ext);
+	s->ext = NULL;
 	s->extlen = 0;
 	s->present = !deleted;
+	s->gen = z->gen[DNS_KIND_SERVICE];
 	if (!deleted) {
 		const json_t *spec = json_object_get(obj, "spec");
 		const char *type = jstr(spec, "type"), *cip = jstr(spec, "clusterIP");
@@ -645,9 +672,13 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 		s->nports = parse_ports(json_object_get(spec, "ports"), &s->ports);
 		if (type && strcmp(type, "ExternalName") == 0) {
 			const char *ext = jstr(spec, "externalName");
-			int n = ext ? dns_name_from_str(ext, false, s->ext) : -EINVAL;
+			uint8_t wire[DNS_NAME_MAX];
+			int n = ext ? dns_name_from_str(ext, false, wire) : -EINVAL;
 			s->type = SVC_EXTNAME;
-			s->extlen = n > 1 ? (size_t)n : 0;
+			if (n > 1 && (s->ext = malloc((size_t)n))) {
+				memcpy(s->ext, wire, (size_t)n);
+				s->extlen = (size_t)n;
+			}
 		} else if (cip && strcmp(cip, "None") == 0) {
 			s->type = SVC_HEADLESS;
 		} else {
@@ -660,18 +691,43 @@ static int apply_service(dns_zone_t *z, const json_t *obj, bool deleted)
 				s->nips = 1;
 		}
 	}
+	if (s->present && s->type != SVC_HEADLESS) {
+		for (struct slice *sl = s->slices; sl; sl = sl->next)
+			if (!sl->stub)
+				slice_drop_data(sl);
+	} else if (s->present) {
+		/* headless now (ExternalName turned headless): the endpoints dropped while it was not
+		 * must be read again; the feed relists the slices */
+		for (struct slice *sl = s->slices; sl; sl = sl->next)
+			if (sl->stub)
+				z->want_resync[DNS_KIND_ENDPOINTSLICE] = true;
+	}
 	r = svc_publish(z, s);
 	svc_maybe_free(z, s);
 	return r;
+}
+
+/* Endpoints only matter to headless Services: a ClusterIP Service's slices (most of a cluster's
+ * endpoints) keep none, which is most of the zone's memory in a big cluster. */
+static void slice_drop_data(struct slice *sl)
+{
+	free(sl->ports);
+	for (size_t i = 0; sl->eps && i < sl->neps; i++)
+		free(sl->eps[i].host);
+	free(sl->eps);
+	free(sl->addrs);
+	sl->ports = NULL;
+	sl->eps = NULL;
+	sl->addrs = NULL;
+	sl->nports = sl->neps = sl->naddrs = 0;
+	sl->stub = true;
 }
 
 static void slice_free(struct slice *sl)
 {
 	if (!sl)
 		return;
-	free(sl->ports);
-	free(sl->eps);
-	free(sl->addrs);
+	slice_drop_data(sl);
 	free(sl->key);
 	free(sl);
 }
@@ -718,17 +774,21 @@ static int slice_parse(struct slice *sl, const json_t *obj)
 		const char *host = jstr(e, "hostname");
 		struct ep *ep = &sl->eps[sl->neps];
 
-		ep->first = sl->naddrs;
+		ep->first = (uint32_t)sl->naddrs;
 		for (size_t a = 0; a < json_array_size(addrs) && a < MAX_ADDRS; a++)
 			if (ip_parse(json_string_value(json_array_get(addrs, a)), &sl->addrs[sl->naddrs]))
 				sl->naddrs++;
-		ep->n = sl->naddrs - ep->first;
+		ep->n = (uint16_t)(sl->naddrs - ep->first);
 		/* a missing ready condition means unknown, to be taken as ready (EndpointSlice v1) */
 		ep->ready = !json_is_false(ready);
 		if (host && *host && strlen(host) <= DNS_LABEL_MAX && !strchr(host, '.'))
-			snprintf(ep->host, sizeof(ep->host), "%s", host);
-		if (ep->n)
+			ep->host = strdup(host); /* NULL on ENOMEM: the endpoint goes by its address */
+		if (ep->n) {
 			sl->neps++;
+		} else { /* no usable address: the slot is reused by the next endpoint */
+			free(ep->host);
+			ep->host = NULL;
+		}
 	}
 	return 0;
 }
@@ -762,24 +822,26 @@ static int apply_slice(dns_zone_t *z, const json_t *obj, bool deleted)
 	if (n < 0 || (size_t)n >= sizeof(skey))
 		return -EINVAL;
 
-	struct slice *sl = calloc(1, sizeof(*sl));
-	if (!sl || !(sl->key = strdup(key)) || slice_parse(sl, obj) < 0) {
-		slice_free(sl);
-		return -ENOMEM;
-	}
 	struct svc *s = svc_get(z, skey, nslen, true);
-	if (!s) {
+	if (!s)
+		return -ENOMEM;
+	struct slice *sl = calloc(1, sizeof(*sl));
+	/* a slice that comes before its Service is kept whole: the Service may be headless */
+	bool stub = s->present && s->type != SVC_HEADLESS;
+	if (!sl || !(sl->key = strdup(key)) || (stub ? (slice_drop_data(sl), 0) : slice_parse(sl, obj)) < 0) {
 		slice_free(sl);
+		svc_maybe_free(z, s);
 		return -ENOMEM;
 	}
 	sl->h.key = (const uint8_t *)sl->key;
 	sl->h.klen = klen;
 	sl->h.hash = h;
+	sl->gen = z->gen[DNS_KIND_ENDPOINTSLICE];
 	htab_add(&z->slices, &sl->h);
 	sl->svc = s;
 	sl->next = s->slices;
 	s->slices = sl;
-	return svc_publish(z, s);
+	return sl->stub ? 0 : svc_publish(z, s);
 }
 
 static size_t podip_key(const char *ns, size_t nslen, const struct ipaddr *ip, uint8_t *key)
@@ -886,6 +948,7 @@ static int apply_pod(dns_zone_t *z, const json_t *obj, bool deleted)
 	p->h.key = (const uint8_t *)p->key;
 	p->h.klen = klen;
 	p->h.hash = h;
+	p->gen = z->gen[DNS_KIND_POD];
 	htab_add(&z->pods, &p->h);
 	for (size_t i = 0; i < nips; i++) {
 		int e = podip_get(z, key, nslen, &ips[i]);
@@ -1034,6 +1097,87 @@ void dns_zone_free(dns_zone_t *z)
 		owner_clear(z, &z->own);
 	htab_drain(&z->names, drain_node, z);
 	free(z);
+}
+
+uint32_t dns_zone_resync_begin(dns_zone_t *z, dns_kind_t kind)
+{
+	return ++z->gen[kind];
+}
+
+/* the key "ns/name" as the metadata of an object, for removing what a relist no longer holds */
+static json_t *key_obj(const char *key)
+{
+	const char *slash = strchr(key, '/');
+
+	if (!slash)
+		return NULL;
+	return json_pack("{s:{s:s#,s:s}}", "metadata", "namespace", key, (int)(slash - key), "name", slash + 1);
+}
+
+size_t dns_zone_resync_end(dns_zone_t *z, dns_kind_t kind, uint32_t gen)
+{
+	struct htab *t = kind == DNS_KIND_SERVICE ? &z->svcs : kind == DNS_KIND_ENDPOINTSLICE ? &z->slices : &z->pods;
+	size_t removed = 0;
+	bool again = true;
+
+	/* each removal may free entries of the same table (a Service without slices): restart the
+	 * scan after one; relists are rare and the stale objects few */
+	while (again) {
+		again = false;
+		for (size_t i = 0; i <= t->mask && !again; i++)
+			for (struct hent *e = t->b[i]; e && !again; e = e->next) {
+				const char *key;
+				uint32_t g;
+				if (kind == DNS_KIND_SERVICE) {
+					struct svc *sv = (struct svc *)e;
+					if (!sv->present)
+						continue;
+					key = sv->key, g = sv->gen;
+				} else if (kind == DNS_KIND_ENDPOINTSLICE) {
+					key = ((struct slice *)e)->key, g = ((struct slice *)e)->gen;
+				} else {
+					key = ((struct pod *)e)->key, g = ((struct pod *)e)->gen;
+				}
+				if (g == gen)
+					continue;
+				json_t *o = key_obj(key);
+				if (!o)
+					continue;
+				dns_zone_apply(z, kind, o, true);
+				json_decref(o);
+				removed++;
+				again = true;
+			}
+	}
+	return removed;
+}
+
+bool dns_zone_resync_wanted(dns_zone_t *z, dns_kind_t kind)
+{
+	bool w = z->want_resync[kind];
+
+	z->want_resync[kind] = false;
+	return w;
+}
+
+int dns_zone_cname_target(const dns_zone_t *z, const dns_query_t *q, uint8_t out[DNS_NAME_MAX])
+{
+	const struct node *n;
+	const struct rr *rr;
+
+	if (!q->has_q || q->rcode || q->qtype == DNS_T_CNAME)
+		return 0;
+	n = node_find(z, q->qname_lc, q->qname_len);
+	if (!n || !(rr = n->rr[RK_CNAME]) || rr->rdlen <= rr->fixlen)
+		return 0;
+	uint8_t lc[DNS_NAME_MAX];
+	size_t len = rr->rdlen - rr->fixlen;
+	memcpy(out, rr->rdata + rr->fixlen, len);
+	for (size_t i = 0; i < len; i++)
+		lc[i] = dns_lower(out[i]); /* label lengths are below 'A': unchanged */
+	if (name_under(lc, len, z->apex, z->apex_len))
+		return 0; /* a target inside the zone: the resolver asks us again */
+	return (int)(rr->rdlen - rr->fixlen);
 }
 
 size_t dns_zone_names(const dns_zone_t *z)

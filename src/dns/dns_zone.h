@@ -55,5 +55,20 @@ int dns_zone_apply(dns_zone_t *z, dns_kind_t kind, const json_t *obj, bool delet
  * DNS_ZONE_NOTAUTH, or -ENOBUFS when cap cannot hold the header and question. */
 int dns_zone_answer(const dns_zone_t *z, const dns_query_t *q, uint8_t *out, size_t cap, size_t *ret_len);
 
+/* Relist support for a feed that keeps no cache of its own: resync_begin() starts a generation for
+ * kind; every object applied afterwards is stamped with it; resync_end() removes the objects of
+ * that kind not applied since (they vanished while the watch was down). Returns the count removed. */
+uint32_t dns_zone_resync_begin(dns_zone_t *z, dns_kind_t kind);
+size_t dns_zone_resync_end(dns_zone_t *z, dns_kind_t kind, uint32_t gen);
+
+/* True (once) when the zone needs every object of kind applied again: EndpointSlices of a Service
+ * that turned headless, whose endpoints were not kept while it was not. The feed relists. */
+bool dns_zone_resync_wanted(dns_zone_t *z, dns_kind_t kind);
+
+/* For an ExternalName owner asked for another type than CNAME: its target (uncompressed wire form,
+ * case as written in the Service) into out when the target is outside the zone, so the server can
+ * follow it upstream. Returns the target's length, or 0 when there is nothing to follow. */
+int dns_zone_cname_target(const dns_zone_t *z, const dns_query_t *q, uint8_t out[DNS_NAME_MAX]);
+
 /* number of names in the index (empty non-terminals included), for tests and metrics */
 size_t dns_zone_names(const dns_zone_t *z);

@@ -1,0 +1,124 @@
+/* UDP conntrack cleanup (see proxy_ct.h): dump the IPv4 UDP entries once, collect the stale ones,
+ * delete them on a second handle (a handle cannot query from inside its own dump callback). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "proxy/proxy_ct.h"
+
+typedef struct ct_scan {
+	const proxy_ct_target_t *t;
+	size_t n;
+	const uint32_t *np;
+	size_t n_np;
+	struct nf_conntrack **stale;
+	size_t n_stale, cap_stale;
+	int err;
+} ct_scan_t;
+
+static bool target_match(const ct_scan_t *s, const proxy_ct_target_t *t, uint32_t dst, uint16_t dport)
+{
+	size_t i;
+
+	if (t->port != dport)
+		return false;
+	if (t->addr)
+		return t->addr == dst;
+	for (i = 0; i < s->n_np; i++)
+		if (s->np[i] == dst)
+			return true;
+	return false;
+}
+
+static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
+{
+	ct_scan_t *s = arg;
+	uint32_t dst, rsrc;
+	uint16_t dport, rport;
+	size_t i, j;
+
+	if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_UDP)
+		return NFCT_CB_CONTINUE;
+	dst = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
+	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	rsrc = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
+	rport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+	for (i = 0; i < s->n; i++) {
+		const proxy_ct_target_t *t = &s->t[i];
+		bool serving = false;
+
+		if (!target_match(s, t, dst, dport))
+			continue;
+		for (j = 0; j < t->n_eps && !serving; j++)
+			serving = t->eps[j].addr == rsrc && t->eps[j].port == rport;
+		if (serving)
+			continue;
+		if (s->n_stale == s->cap_stale) {
+			size_t nc = s->cap_stale ? s->cap_stale * 2 : 16;
+			struct nf_conntrack **nv = realloc(s->stale, nc * sizeof(*nv));
+			if (!nv) {
+				s->err = -ENOMEM;
+				return NFCT_CB_STOP;
+			}
+			s->stale = nv;
+			s->cap_stale = nc;
+		}
+		s->stale[s->n_stale] = nfct_clone(ct);
+		if (s->stale[s->n_stale])
+			s->n_stale++;
+		break;
+	}
+	return NFCT_CB_CONTINUE;
+}
+
+int proxy_ct_clean_udp(const proxy_ct_target_t *targets, size_t n, const uint32_t *np_addrs, size_t n_np)
+{
+	ct_scan_t s = { .t = targets, .n = n, .np = np_addrs, .n_np = n_np };
+	struct nfct_handle *h = NULL;
+	struct nfct_filter_dump *fd = NULL;
+	size_t i;
+	int rc = 0, deleted = 0;
+
+	if (!n)
+		return 0;
+	h = nfct_open(CONNTRACK, 0);
+	fd = nfct_filter_dump_create();
+	if (!h || !fd) {
+		rc = -errno ? -errno : -ENOMEM;
+		goto out;
+	}
+	nfct_filter_dump_set_attr_u8(fd, NFCT_FILTER_DUMP_L3NUM, AF_INET);
+	nfct_callback_register(h, NFCT_T_ALL, on_entry, &s);
+	if (nfct_query(h, NFCT_Q_DUMP_FILTER, fd) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (s.err) {
+		rc = s.err;
+		goto out;
+	}
+	nfct_close(h);
+	h = nfct_open(CONNTRACK, 0);
+	if (!h) {
+		rc = -errno;
+		goto out;
+	}
+	for (i = 0; i < s.n_stale; i++)
+		if (nfct_query(h, NFCT_Q_DESTROY, s.stale[i]) == 0)
+			deleted++; /* ENOENT: it went by itself meanwhile */
+	rc = deleted;
+out:
+	for (i = 0; i < s.n_stale; i++)
+		nfct_destroy(s.stale[i]);
+	free(s.stale);
+	if (fd)
+		nfct_filter_dump_destroy(fd);
+	if (h)
+		nfct_close(h);
+	return rc;
+}
