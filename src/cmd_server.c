@@ -33,7 +33,8 @@ typedef struct server_ctx {
 	ctrl_manager_t *ctrl;
 	agent_thread_t *agent;
 	int node_grace; /* seconds; 0 = the controller's default (40) */
-	bool no_controllers, no_agent;
+	bool no_controllers, no_agent, no_proxy, no_dns;
+	const char *dns_upstream;
 	const char *node_name, *cluster_cidr, *cluster_domain;
 	bool kubeconfig_written;
 	const char *cluster_dns; /* ClusterIP of kube-system/kube-dns; "" for none */
@@ -59,6 +60,10 @@ static void usage(void)
 		"  --node-monitor-grace-period S  NotReady after S seconds without a node lease renewal (40)\n"
 		"  --disable-controllers          run the API server alone (no controller manager)\n"
 		"  --disable-agent                no node agent in this process (no Node, no pods here)\n"
+		"  --disable-proxy                the in-process agent programs no service proxy (nftables)\n"
+		"  --disable-dns                  the in-process agent serves no cluster DNS\n"
+		"  --dns-upstream IP[,IP]         where cluster DNS forwards other names (default: the\n"
+		"                                 nameservers of /etc/resolv.conf; \"\" for none)\n"
 		"  --log-level LEVEL              error, warn, info, debug (default info)\n");
 }
 
@@ -176,10 +181,10 @@ static void start_agent(server_ctx_t *s)
 	ac.service_cidr = s->api.opts.service_cidr;
 	ac.cluster_dns = *s->cluster_dns ? s->cluster_dns : NULL;
 	ac.cluster_domain = s->cluster_domain;
-	/* not yet: a proxy here would add nftables rules and the health port to every server's node;
-	 * turn it on (and check the e2e suite) when single-node Services are to work */
-	ac.no_proxy = true;
-	ac.dns_port = 0; /* likewise cluster DNS (it binds port 53 on the cluster DNS address) */
+	/* the server's node is a node like the others: Services and cluster DNS work on it */
+	ac.no_proxy = s->no_proxy;
+	ac.dns_port = s->no_dns || !ac.cluster_dns ? 0 : 53;
+	ac.dns_upstream = s->dns_upstream;
 	rc = agent_thread_start(&ac, &s->agent);
 	explicit_bzero(token, strlen(token));
 	free(token);
@@ -278,6 +283,9 @@ int cmd_server(int argc, char **argv)
 		{ "node-monitor-grace-period", required_argument, NULL, 'g' },
 		{ "disable-controllers", no_argument, NULL, 'C' },
 		{ "disable-agent", no_argument, NULL, 'A' },
+		{ "disable-proxy", no_argument, NULL, 'P' },
+		{ "disable-dns", no_argument, NULL, 'Q' },
+		{ "dns-upstream", required_argument, NULL, 'U' },
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "cluster-cidr", required_argument, NULL, 'c' },
 		{ "cluster-dns", required_argument, NULL, 'D' },
@@ -332,6 +340,15 @@ int cmd_server(int argc, char **argv)
 			break;
 		case 'A':
 			s.no_agent = true;
+			break;
+		case 'P':
+			s.no_proxy = true;
+			break;
+		case 'Q':
+			s.no_dns = true;
+			break;
+		case 'U':
+			s.dns_upstream = optarg;
 			break;
 		case 'N':
 			s.node_name = optarg;

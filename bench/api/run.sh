@@ -8,6 +8,8 @@
 # Knobs (environment): BENCH_N (10000), BENCH_PACED (2000), BENCH_RATE (100), BENCH_CLIENTS (32),
 # BENCH_WATCHES (100), BENCH_WATCH_N (5000), BENCH_LIST_RUNS (5), BENCH_PAGE (500), BENCH_PORT (16443),
 # BENCH_PORTICO (the server binary, default build/portico), BENCH_SERVER_ARGS (extra server flags).
+# Besides latency and throughput it reports the server's CPU time per create in the 32-client phase
+# (utime + stime of all its threads), which a machine busy with other work changes much less.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -81,6 +83,10 @@ rss_line() { # name
 	echo "RESULT phase=$1 rss_kib=$r hwm_kib=$h" | tee -a "$RESULTS"
 }
 
+# utime + stime of the server (all its threads), in clock ticks: CPU per create is robust to a busy
+# machine, where creates/s is not
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+
 status=0
 lg() { # mode args...: runs the load generator, keeps its RESULT lines
 	local mode=$1
@@ -102,7 +108,11 @@ echo "== 3a. list of $N services (+ the kubernetes Service), full and in pages o
 lg list --phase list_n --runs "$RUNS" --expect $((N + 1))
 lg list --phase list_n_paged --runs "$RUNS" --limit "$PAGE" --expect $((N + 1))
 echo "== 2. $N creates from $CLIENTS concurrent clients"
+read -r cpu0 < <(cpu_ticks)
 lg create --phase parallel --prefix par --count "$N" --clients "$CLIENTS"
+read -r cpu1 < <(cpu_ticks)
+echo "RESULT phase=parallel_cpu us_per_create=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$N" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { printf "%.0f", (b - a) * 1e6 / hz / n }')" | tee -a "$RESULTS"
 echo "== 3b. list of $((2 * N)) services"
 lg list --phase list_2n --runs "$RUNS" --expect $((2 * N + 1))
 echo "== 4. $WATCH_N creates from $CLIENTS clients while $WATCHES watches are held"
@@ -141,6 +151,7 @@ row "create p99, paced, from the scheduled time (ms)" "$(get paced sched_p99_ms)
 row "creates/s, one by one unpaced" "$(get seq rps)" "" ""
 row "create p50 / p99, one by one unpaced (ms)" "$(get seq p50_ms) / $(get seq p99_ms)" "" ""
 row "create p50 / p99, $CLIENTS clients (ms)" "$(get parallel p50_ms) / $(get parallel p99_ms)" "" ""
+row "server CPU per create, $CLIENTS clients (us)" "$(get parallel_cpu us_per_create)" "" ""
 row "list of $N in pages of $PAGE, median (ms)" "$(get list_n_paged median_ms)" "" ""
 row "  items the paginated list returned" "$(get list_n_paged items)" "$((N + 1))" \
 	"$([ "$(get list_n_paged items)" = $((N + 1)) ] && echo PASS || echo FAIL)"

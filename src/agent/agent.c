@@ -87,11 +87,40 @@ static void registered(agent_t *a, const json_t *node, bool created)
 	start_loops(a);
 }
 
-static void on_reg_get(int status, json_t *body, void *arg)
+static void on_reg_annotated(int status, json_t *body, void *arg)
 {
 	agent_t *a = arg;
 
 	a->reg_req = NULL;
+	if (status == 200) {
+		registered(a, body, false);
+		return;
+	}
+	log_warn("agent: annotating node %s: status %d", a->info.name, status);
+	reg_retry(a);
+}
+
+static void on_reg_get(int status, json_t *body, void *arg)
+{
+	agent_t *a = arg;
+	const char *pin;
+	json_t *patch;
+
+	a->reg_req = NULL;
+	pin = json_string_value(json_object_get(json_object_get(json_object_get(body, "metadata"), "annotations"),
+						AGENT_CERT_ANNOTATION));
+	if (status == 200 && a->info.cert_sha256 && (!pin || strcmp(pin, a->info.cert_sha256) != 0)) {
+		/* an earlier life had another log-server certificate (a new data dir): the API server
+		 * pins the one we serve now. Metadata, so not through the status subresource. */
+		patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", AGENT_CERT_ANNOTATION, a->info.cert_sha256);
+		if (!patch || kclient_request(a->c, "PATCH", a->node_path, patch, "application/merge-patch+json",
+					      on_reg_annotated, a, &a->reg_req) < 0) {
+			a->reg_req = NULL;
+			reg_retry(a);
+		}
+		json_decref(patch);
+		return;
+	}
 	if (status == 200) {
 		registered(a, body, false);
 		return;
@@ -350,7 +379,8 @@ int agent_new(kclient_t *c, const agent_node_info_t *info, agent_t **ret)
 	    dup_str(a, 4, info->kernel, &a->info.kernel) < 0 || dup_str(a, 5, info->os_image, &a->info.os_image) < 0 ||
 	    dup_str(a, 6, info->machine_id, &a->info.machine_id) < 0 ||
 	    dup_str(a, 7, info->boot_id, &a->info.boot_id) < 0 || dup_str(a, 8, info->version, &a->info.version) < 0 ||
-	    dup_str(a, 9, info->runtime, &a->info.runtime) < 0)
+	    dup_str(a, 9, info->runtime, &a->info.runtime) < 0 ||
+	    dup_str(a, 10, info->cert_sha256, &a->info.cert_sha256) < 0)
 		goto fail;
 	esc = kclient_query_escape(info->name);
 	if (!esc || strlen(esc) > 253)

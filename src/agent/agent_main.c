@@ -14,6 +14,7 @@
 #include "agent/agent.h"
 #include "agent/agent_sys.h"
 #include "agent/announce.h"
+#include "agent/logsrv.h"
 #include "core/log.h"
 #include "dns/dns_node.h"
 #include "lib/version.h"
@@ -23,14 +24,49 @@ struct agent_main {
 	kclient_t *c;
 	agent_t *node;
 	pods_t *pods;
+	logsrv_t *logs; /* /containerLogs for the API server's pods/log */
 	proxy_t *proxy;
 	dns_node_t *dns;
 	announce_t *announce; /* the load-balancer addresses' ARP/NDP announcer (provider pool) */
 	/* hooks of later parts go here, started after the pods */
 };
 
+/* The log server's view of a pod: the Pod as the informer has it, with the runtime's live
+ * containerStatuses (fresher than the stored status: a follow ends as soon as the run does). */
+static json_t *logs_pod_get(const char *ns, const char *name, void *arg)
+{
+	agent_main_t *a = arg;
+	const json_t *pod = a->pods ? pods_find_name(a->pods, ns, name) : NULL;
+	const char *uid = json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid"));
+	json_t *copy, *live;
+
+	if (!pod || !uid)
+		return NULL;
+	copy = json_deep_copy(pod);
+	live = runtime_pod_statuses(pods_runtime(a->pods), uid);
+	if (copy && live) {
+		json_t *st = json_object_get(copy, "status");
+		if (!json_is_object(st)) {
+			st = json_object();
+			json_object_set_new(copy, "status", st);
+		}
+		json_object_set(st, "containerStatuses", live);
+	}
+	json_decref(live);
+	return copy;
+}
+
+static int logs_path(const char *uid, const char *container, bool previous, char *buf, size_t len, void *arg)
+{
+	agent_main_t *a = arg;
+
+	return a->pods ? runtime_log_path(pods_runtime(a->pods), uid, container, previous, buf, len) : -ENOENT;
+}
+
 int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_main_t **ret)
 {
+	logsrv_config_t lc = { 0 };
+	char cert_sha[LOGSRV_SHA256_HEX];
 	agent_main_t *a;
 	agent_sys_t sys;
 	agent_node_info_t info = { 0 };
@@ -70,6 +106,14 @@ int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_m
 	info.boot_id = sys.boot_id;
 	info.version = K8S_GIT_VERSION;
 	info.runtime = runtime;
+	/* the log server's certificate digest goes on the Node: made before registering */
+	rc = logsrv_cert_ensure(cfg->data_dir, cfg->node_name, cfg->node_ip, cert_sha);
+	if (rc < 0) {
+		log_err("agent: log server certificate in %s: %s", cfg->data_dir, strerror(-rc));
+		goto fail;
+	}
+	info.kubelet_port = LOGSRV_PORT;
+	info.cert_sha256 = cert_sha;
 	rc = agent_new(a->c, &info, &a->node);
 	if (rc < 0) {
 		a->node = NULL;
@@ -86,6 +130,19 @@ int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_m
 	rc = pods_new(a->c, &pc, &a->pods);
 	if (rc < 0) {
 		a->pods = NULL;
+		goto fail;
+	}
+	lc.data_dir = cfg->data_dir;
+	lc.node_ip = cfg->node_ip;
+	lc.node_name = cfg->node_name;
+	lc.token = cfg->token;
+	lc.pod_get = logs_pod_get;
+	lc.log_path = logs_path;
+	lc.arg = a;
+	rc = logsrv_start(base, &lc, &a->logs);
+	if (rc < 0) {
+		log_err("agent: log server on %s:%d: %s", cfg->node_ip, LOGSRV_PORT, strerror(-rc));
+		a->logs = NULL;
 		goto fail;
 	}
 	if (!cfg->no_proxy) {
@@ -142,6 +199,7 @@ void agent_main_stop(agent_main_t *a)
 	announce_free(a->announce);
 	proxy_free(a->proxy);
 	dns_node_free(a->dns);
+	logsrv_free(a->logs);
 	pods_free(a->pods);
 	agent_free(a->node);
 	kclient_free(a->c);

@@ -114,6 +114,13 @@ json_t *agent_node_status(const agent_node_info_t *info, const json_t *old, cons
 	st = json_pack("{s:O, s:o, s:o, s:o, s:o}", "capacity", res, "allocatable", res, "conditions", conds,
 		       "addresses", addrs, "nodeInfo", ni);
 	json_decref(res);
+	/* where the API server reaches the agent for pods/log (the kubelet's port field is "Port") */
+	if (st && info->kubelet_port > 0 &&
+	    json_object_set_new(st, "daemonEndpoints",
+				json_pack("{s:{s:i}}", "kubeletEndpoint", "Port", info->kubelet_port)) < 0) {
+		json_decref(st);
+		return NULL;
+	}
 	return st;
 fail:
 	json_decref(addrs);
@@ -136,6 +143,12 @@ json_t *agent_node_new(const agent_node_info_t *info, const char *now)
 			 "Node", "metadata", "name", info->name, "labels", "kubernetes.io/hostname", host,
 			 "kubernetes.io/os", "linux", "kubernetes.io/arch", arch, "beta.kubernetes.io/os", "linux",
 			 "beta.kubernetes.io/arch", arch, "spec", "status", st);
+	if (node && !empty(info->cert_sha256) &&
+	    json_object_set_new(json_object_get(node, "metadata"), "annotations",
+				json_pack("{s:s}", AGENT_CERT_ANNOTATION, info->cert_sha256)) < 0) {
+		json_decref(node);
+		return NULL;
+	}
 	return node;
 }
 

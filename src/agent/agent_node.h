@@ -29,7 +29,12 @@ typedef struct agent_node_info {
 	const char *boot_id;    /* /proc/sys/kernel/random/boot_id */
 	const char *version;    /* kubeletVersion, e.g. "v1.33.0-portico" */
 	const char *runtime;    /* containerRuntimeVersion, e.g. "portico://abc123" */
+	int kubelet_port;       /* status.daemonEndpoints.kubeletEndpoint.Port (the log server); 0: left out */
+	const char *cert_sha256;/* the log server's certificate digest: annotation AGENT_CERT_ANNOTATION */
 } agent_node_info_t;
+
+/* The annotation the API server pins the agent's log-server certificate by (agent/logsrv.h). */
+#define AGENT_CERT_ANNOTATION "portico.io/agent-cert-sha256"
 
 /* The GOARCH name for a uname machine ("x86_64" -> "amd64", "aarch64" -> "arm64", ...); other
  * names are returned as they are. Borrowed (static or m itself). */
@@ -41,7 +46,7 @@ const char *agent_node_goarch(const char *machine);
 json_t *agent_node_status(const agent_node_info_t *info, const json_t *old, const char *now);
 
 /* The Node to register: metadata (name, kubernetes.io/{hostname,os,arch} labels and their beta
- * twins), an empty spec, and agent_node_status(info, NULL, now). New object; NULL as above. */
+ * twins, the AGENT_CERT_ANNOTATION when info has a cert_sha256), an empty spec, and agent_node_status(info, NULL, now). New object; NULL as above. */
 json_t *agent_node_new(const agent_node_info_t *info, const char *now);
 
 /* True when two statuses differ in anything but the conditions' lastHeartbeatTime (the kubelet's

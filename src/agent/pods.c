@@ -1395,6 +1395,14 @@ informer_t *pods_nodes(pods_t *m)
 	return m->nodes;
 }
 
+const json_t *pods_find_name(pods_t *m, const char *ns, const char *name)
+{
+	char key[512];
+	int n = snprintf(key, sizeof(key), "%s/%s", ns, name);
+
+	return n > 0 && (size_t)n < sizeof(key) ? informer_get(m->pods, key) : NULL;
+}
+
 const json_t *pods_find(pods_t *m, const char *uid)
 {
 	pod_worker_t *w = find(m, uid);

@@ -40,3 +40,6 @@ informer_t *pods_services(pods_t *m);
 informer_t *pods_nodes(pods_t *m);
 /* The pod's object by uid as last seen (borrowed until the next loop turn); NULL when unknown. */
 const json_t *pods_find(pods_t *m, const char *uid);
+/* The Pod ns/name bound to this node as the informer last saw it (borrowed until the next loop
+ * turn); NULL when this node has no such pod. For the log server. */
+const json_t *pods_find_name(pods_t *m, const char *ns, const char *name);

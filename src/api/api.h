@@ -45,6 +45,7 @@ typedef struct api_server {
 	unsigned watches;           /* open watches, for /metrics */
 	struct client_count *clients; /* watches per client address */
 	struct watcher *watchers;     /* every open watch, for shutdown */
+	struct podlog *podlogs;       /* every pods/log request in flight, for shutdown */
 	bool ready;
 } api_server_t;
 

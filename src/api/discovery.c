@@ -174,6 +174,10 @@ static json_t *discovery_api_resource(const k8s_resource_t *r, const char *sub)
 		return o;
 	}
 	snprintf(name, sizeof(name), "%s/%s", r->plural, sub);
+	if (strcmp(sub, "log") == 0)
+		/* pods/log is read-only and answers text/plain; upstream lists it with the parent kind */
+		return json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name", name, "singularName", "",
+				 "namespaced", r->namespaced, "kind", r->kind, "verbs", "get");
 	if (strcmp(sub, "scale") == 0)
 		/* The scale subresource answers with autoscaling/v1 Scale, not the parent kind. */
 		return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:o}", "name", name, "singularName", "",
@@ -214,6 +218,7 @@ json_t *discovery_resource_list(const char *group, const char *version)
 		if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
 			continue;
 		if (json_array_append_new(arr, discovery_api_resource(r, NULL)) < 0 ||
+		    (r->has_log && json_array_append_new(arr, discovery_api_resource(r, "log")) < 0) ||
 		    (r->has_status && json_array_append_new(arr, discovery_api_resource(r, "status")) < 0) ||
 		    (r->has_scale && json_array_append_new(arr, discovery_api_resource(r, "scale")) < 0)) {
 			json_decref(list);
@@ -241,10 +246,14 @@ static json_t *discovery_v2_resource(const k8s_resource_t *r)
 		      "verbs", discovery_strings(discovery_verbs));
 	if (!o || discovery_add_names(o, r) < 0)
 		goto fail;
-	if (!r->has_status && !r->has_scale)
+	if (!r->has_status && !r->has_scale && !r->has_log)
 		return o;
 	subs = json_array();
 	if (json_object_set_new(o, "subresources", subs) < 0)
+		goto fail;
+	if (r->has_log &&
+	    json_array_append_new(subs, json_pack("{s:s, s:o, s:[s]}", "subresource", "log",
+			"responseKind", discovery_gvk(r->group, r->version, r->kind), "verbs", "get")) < 0)
 		goto fail;
 	if (r->has_status &&
 	    json_array_append_new(subs, json_pack("{s:s, s:o, s:o}", "subresource", "status",

@@ -21,6 +21,7 @@
 
 #include "api/discovery.h"
 #include "api/openapi.h"
+#include "api/podlog.h"
 #include "core/log.h"
 #include "core/pki.h"
 #include "lib/status.h"
@@ -284,6 +285,10 @@ static void route_group(api_req_t *r, const char *group, const char *version, ch
 			r->name = strdup(segs[3]);
 		if (n == 5)
 			r->sub = strdup(segs[4]);
+		if (n == 5 && res->has_log && strcmp(segs[4], "log") == 0) {
+			podlog_handle(r); /* proxied to the node's agent */
+			return;
+		}
 		rest_handle(r);
 		return;
 	}
@@ -501,6 +506,7 @@ int api_server_start(api_server_t *srv, struct event_base *base, store_t *store,
 
 void api_server_stop(api_server_t *srv)
 {
+	podlog_close_all(srv);
 	if (srv->http)
 		evhttp_free(srv->http);
 	srv->http = NULL;

@@ -147,13 +147,79 @@ static int go_json_write(FILE *f, const json_t *v, int depth)
 	}
 }
 
+/* mf_go_json of the common list-map key, an object of at most 8 members whose values are integers or
+ * strings of plain printable ASCII, without stdio; NULL (with *ret_done false) for anything else. */
+static char *go_json_flat(const json_t *v, bool *ret_done)
+{
+	const char *keys[8];
+	size_t n = 0, need = 3, o = 0;
+	const char *k;
+	json_t *m;
+	char *out;
+
+	*ret_done = false;
+	if (!json_is_object(v) || json_object_size(v) > 8)
+		return NULL;
+	json_object_foreach((json_t *)v, k, m) {
+		const char *texts[2] = { k, json_is_string(m) ? json_string_value(m) : "" };
+		if (!json_is_string(m) && !json_is_integer(m))
+			return NULL;
+		/* what go_json_str writes as is */
+		for (int t = 0; t < 2; t++)
+			for (const char *q = texts[t]; *q; q++)
+				if (*q < 0x20 || *q > 0x7e || *q == '"' || *q == '\\' || *q == '<' || *q == '>' || *q == '&')
+					return NULL;
+		if (json_is_string(m) && strlen(json_string_value(m)) != json_string_length(m))
+			return NULL; /* an embedded NUL */
+		need += strlen(k) + 4 + (json_is_string(m) ? json_string_length(m) + 2 : 21);
+		keys[n++] = k;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	out = malloc(need);
+	if (!out) {
+		*ret_done = true;
+		return NULL;
+	}
+	out[o++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(keys[i]);
+		m = json_object_get(v, keys[i]);
+		if (i)
+			out[o++] = ',';
+		out[o++] = '"';
+		memcpy(out + o, keys[i], kl);
+		o += kl;
+		out[o++] = '"';
+		out[o++] = ':';
+		if (json_is_string(m)) {
+			size_t vl = json_string_length(m);
+			out[o++] = '"';
+			memcpy(out + o, json_string_value(m), vl);
+			o += vl;
+			out[o++] = '"';
+		} else {
+			o += (size_t)snprintf(out + o, need - o, "%" JSON_INTEGER_FORMAT, json_integer_value(m));
+		}
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	*ret_done = true;
+	return out;
+}
+
 char *mf_go_json(const json_t *v)
 {
 	char *out = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE *f;
+	bool done;
 	int rc;
 
+	/* list-map keys of every list item of every write come here: the usual ones skip stdio */
+	out = go_json_flat(v, &done);
+	if (done)
+		return out;
+	f = open_memstream(&out, &len);
 	if (!f)
 		return NULL;
 	rc = go_json_write(f, v, 0);
@@ -754,8 +820,10 @@ typedef struct tctx {
 
 static const mf_row_t *row_find(const char *scope, const char *path)
 {
+	/* every field of every written object comes here: the first bytes rule out most rows cheaply */
 	for (size_t i = 0; i < sizeof(mf_rows) / sizeof(mf_rows[0]); i++)
-		if (strcmp(mf_rows[i].scope, scope) == 0 && strcmp(mf_rows[i].path, path) == 0)
+		if (mf_rows[i].path[0] == path[0] && mf_rows[i].scope[0] == scope[0] &&
+		    strcmp(mf_rows[i].path, path) == 0 && strcmp(mf_rows[i].scope, scope) == 0)
 			return &mf_rows[i];
 	return NULL;
 }
@@ -781,16 +849,23 @@ static bool ctx_named(const tctx_t *c)
 static void ctx_field(const tctx_t *p, const char *name, tctx_t *c)
 {
 	const mf_row_t *row = NULL;
-	int n;
+	size_t pl, nl;
 
-	memset(c, 0, sizeof(*c));
+	c->scope = NULL;
+	c->path[0] = '\0';
+	c->row = NULL;
+	c->root = false;
 	if (!ctx_named(p))
 		return;
-	n = snprintf(c->path, sizeof(c->path), "%s%s%s", p->path, p->path[0] ? "." : "", name);
-	if (n < 0 || (size_t)n >= sizeof(c->path)) {
-		c->path[0] = '\0';
+	/* p->path + "." + name, without snprintf: this runs for every field of every write */
+	pl = strlen(p->path);
+	nl = strlen(name);
+	if (pl + (pl ? 1 : 0) + nl >= sizeof(c->path))
 		return; /* deeper than the table reaches: deduced */
-	}
+	memcpy(c->path, p->path, pl);
+	if (pl)
+		c->path[pl++] = '.';
+	memcpy(c->path + pl, name, nl + 1);
 	row = row_find(p->scope, c->path);
 	if (!row && p->root)
 		row = row_find("*", c->path);
@@ -2290,6 +2365,378 @@ static int cmp_filter(mf_cmp_t *cmp, const json_t *reset)
 	return 0;
 }
 
+/* ---- the Update entry of a create, in one walk -------------------------------------------------
+ * A create's managed fields are Compare(empty object, new) filtered through the reset and strip sets
+ * (the general path of mf_update below). With nothing on the left, Compare only adds: every node it
+ * visits below the root is "added", except the fields the empty object already has (metadata, and
+ * spec/status when the kind has them), which are "modified" only when their value changed shape or
+ * (for an atomic type) its value. This walk builds that set straight into FieldsV1, without the
+ * sets-as-jansson-trees and set operations of the general path, which were most of a create's CPU
+ * time. It bails out (-EAGAIN) on anything the general path reports as an error, so errors stay
+ * identical; tests/unit/test_managed_fields.c checks both paths agree. */
+
+typedef struct fx_node {
+	const char *text; /* the path element after "f:" / "k:" / "v:" (borrowed) */
+	char kind;        /* 'f', 'k' or 'v' */
+	bool member;
+	int first, next;  /* first child, next sibling: indices into fx_t.v, -1 ends */
+} fx_node_t;
+
+typedef struct fx {
+	walk_t w;         /* list_pes reports through it */
+	fx_node_t *v;
+	size_t n, cap;
+	char **owned;     /* path elements of list items */
+	size_t n_owned, cap_owned;
+	char *key;        /* emission buffer for "f:name" keys */
+	size_t key_cap;
+	json_t *empty;    /* the {} of every leaf and "." of the FieldsV1 written: shared, never changed */
+	int rc;
+} fx_t;
+
+static int fx_child(fx_t *x, int parent, char kind, const char *text, bool member)
+{
+	fx_node_t *nv;
+
+	if (x->rc < 0)
+		return -1;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		nv = realloc(x->v, cap * sizeof(*nv));
+		if (!nv) {
+			x->rc = -ENOMEM;
+			return -1;
+		}
+		x->v = nv;
+		x->cap = cap;
+	}
+	x->v[x->n] = (fx_node_t){ .text = text, .kind = kind, .member = member, .first = -1, .next = -1 };
+	if (parent >= 0) {
+		x->v[x->n].next = x->v[parent].first;
+		x->v[parent].first = (int)x->n;
+	}
+	return (int)x->n++;
+}
+
+static int fx_find(const fx_t *x, int parent, char kind, const char *text)
+{
+	for (int i = x->v[parent].first; i >= 0; i = x->v[i].next)
+		if (x->v[i].kind == kind && strcmp(x->v[i].text, text) == 0)
+			return i;
+	return -1;
+}
+
+static bool fx_own(fx_t *x, char **pes, size_t n)
+{
+	if (x->n_owned + n > x->cap_owned) {
+		size_t cap = x->cap_owned * 2 + n + 8;
+		char **no = realloc(x->owned, cap * sizeof(*no));
+		if (!no)
+			return false;
+		x->owned = no;
+		x->cap_owned = cap;
+	}
+	memcpy(x->owned + x->n_owned, pes, n * sizeof(*pes));
+	x->n_owned += n;
+	return true;
+}
+
+/* compare(c, NULL, v) below node idx (already a member): everything in v is added. */
+static void fx_add(fx_t *x, int idx, const tctx_t *c, const json_t *v, int depth)
+{
+	int rel = ctx_rel(c, v);
+
+	if (x->rc < 0)
+		return;
+	if (depth >= MF_MAX_DEPTH) {
+		x->rc = -EAGAIN; /* the general walk reports the depth */
+		return;
+	}
+	if (json_is_object(v) && (rel == REL_STRUCT || rel == REL_MAP) && json_object_size(v) > 0) {
+		const char *k;
+		json_t *m;
+		json_object_foreach((json_t *)v, k, m) {
+			tctx_t cc;
+			int ch = fx_child(x, idx, 'f', k, true);
+			if (ch < 0)
+				return;
+			ctx_field(c, k, &cc);
+			fx_add(x, ch, &cc, m, depth + 1);
+		}
+	} else if (is_granular_list(c, v) && json_array_size(v) > 0) {
+		size_t n = json_array_size(v);
+		char **pes = list_pes(&x->w, c, v);
+		pe_ix_t *ix;
+		tctx_t ic;
+		if (!pes) {
+			x->rc = -EAGAIN;
+			return;
+		}
+		ix = ix_build(pes, n);
+		if (!ix) {
+			pes_free(pes, n);
+			x->rc = -ENOMEM;
+			return;
+		}
+		ctx_item(c, &ic);
+		/* each distinct element once; a duplicated one is a member without children */
+		for (size_t i = 0; i < n && x->rc == 0; i++) {
+			size_t first = 0, cnt = ix_count(ix, n, pes[i], &first);
+			int ch;
+			if (first != i)
+				continue;
+			ch = fx_child(x, idx, pes[i][0], pes[i] + 2, true);
+			if (ch >= 0 && cnt == 1)
+				fx_add(x, ch, &ic, json_array_get(v, i), depth + 1);
+		}
+		free(ix);
+		/* the nodes point into the strings: they live until the walk ends */
+		if (fx_own(x, pes, n)) {
+			free(pes);
+		} else {
+			pes_free(pes, n);
+			x->rc = -ENOMEM;
+		}
+	}
+	/* anything else is a leaf: the member alone */
+}
+
+static int fx_cmp(const void *a, const void *b)
+{
+	const fx_node_t *p = *(fx_node_t *const *)a, *q = *(fx_node_t *const *)b;
+	int ra = pe_type_rank(p->kind), rb = pe_type_rank(q->kind);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return strcmp(p->text, q->text); /* "x:" prefixes are equal: pe_cmp's strcmp */
+}
+
+/* FieldsV1 of node idx, as to_fields writes it; *ret NULL when the node is empty. */
+static int fx_emit(fx_t *x, int idx, int depth, json_t **ret)
+{
+	fx_node_t **kids = NULL;
+	size_t nk = 0, cap = 0;
+	json_t *out = NULL;
+	int rc = 0;
+
+	*ret = NULL;
+	if (depth > MF_MAX_DEPTH + 1)
+		return -EAGAIN;
+	for (int i = x->v[idx].first; i >= 0; i = x->v[i].next) {
+		if (nk == cap) {
+			fx_node_t **nkids;
+			cap = cap ? 2 * cap : 8;
+			nkids = realloc(kids, cap * sizeof(*kids));
+			if (!nkids) {
+				free(kids);
+				return -ENOMEM;
+			}
+			kids = nkids;
+		}
+		kids[nk++] = &x->v[i];
+	}
+	if (nk > 1)
+		qsort(kids, nk, sizeof(*kids), fx_cmp);
+	for (size_t i = 0; i < nk && rc == 0; i++) {
+		json_t *f;
+		size_t l;
+		rc = fx_emit(x, (int)(kids[i] - x->v), depth + 1, &f);
+		if (rc < 0 || !f)
+			continue;
+		if (!out && !(out = json_object())) {
+			json_decref(f);
+			rc = -ENOMEM;
+			break;
+		}
+		if (json_object_size(out) == 0 && x->v[idx].member && json_object_set(out, ".", x->empty) < 0) {
+			json_decref(f);
+			rc = -ENOMEM;
+			break;
+		}
+		l = strlen(kids[i]->text);
+		if (l + 3 > x->key_cap) {
+			char *nkey = realloc(x->key, l + 3);
+			if (!nkey) {
+				json_decref(f);
+				rc = -ENOMEM;
+				break;
+			}
+			x->key = nkey;
+			x->key_cap = l + 3;
+		}
+		x->key[0] = kids[i]->kind;
+		x->key[1] = ':';
+		memcpy(x->key + 2, kids[i]->text, l + 1);
+		if (json_object_set_new(out, x->key, f) < 0)
+			rc = -ENOMEM;
+	}
+	free(kids);
+	if (rc < 0) {
+		json_decref(out);
+		return rc;
+	}
+	if (!out && x->v[idx].member)
+		out = json_incref(x->empty);
+	*ret = out;
+	return 0;
+}
+
+/* Whether mf_empty_object(r) has field k (as {}). */
+static bool empty_object_has(const k8s_resource_t *r, const char *k)
+{
+	const schema_type_t *t;
+
+	if (strcmp(k, "metadata") == 0)
+		return true;
+	if (strcmp(k, "spec") != 0 && strcmp(k, "status") != 0)
+		return false;
+	t = r ? schema_for(r) : NULL;
+	for (const schema_field_t *f = t ? t->fields : NULL; f && f->name; f++)
+		if (strcmp(f->name, k) == 0)
+			return true;
+	return false;
+}
+
+/* The fieldsV1 of manager's Update entry for creating obj (managedFields already removed from it);
+ * *ret NULL when the create owns nothing. -EAGAIN: use the general path. */
+static int fx_create_fields(const k8s_resource_t *r, const json_t *obj, json_t **ret)
+{
+	static const char *const strip_meta[] = { "name", "namespace", "creationTimestamp", "selfLink", "uid",
+						  "clusterName", "generation", "managedFields", "resourceVersion" };
+	fx_t x = { .w = { .r = r, .allow_dups = true } };
+	json_t *m;
+	const char *k;
+	tctx_t c;
+	int root, meta;
+	int rc;
+
+	*ret = NULL;
+	if (!depth_ok(obj))
+		return -EAGAIN;
+	x.empty = json_object();
+	if (!x.empty)
+		return -ENOMEM;
+	ctx_root(r, &c);
+	root = fx_child(&x, -1, 0, "", false);
+	/* the fields the empty object has ({} each): changed (a member) or walked into (not a member) */
+	json_object_foreach((json_t *)obj, k, m) {
+		json_t *nv = m;
+		tctx_t cc;
+		int rel;
+		if (!empty_object_has(r, k))
+			continue;
+		ctx_field(&c, k, &cc);
+		rel = ctx_rel(&cc, nv);
+		if (!json_is_object(nv)) {
+			fx_child(&x, root, 'f', k, true);
+		} else if (rel == REL_STRUCT || rel == REL_MAP) {
+			const char *k2;
+			int ch;
+			if (json_object_size(nv) == 0)
+				continue;
+			ch = fx_child(&x, root, 'f', k, false);
+			json_object_foreach(nv, k2, m) {
+				tctx_t cc2;
+				int g = fx_child(&x, ch, 'f', k2, true);
+				if (g < 0)
+					break;
+				ctx_field(&cc, k2, &cc2);
+				fx_add(&x, g, &cc2, m, 2);
+			}
+		} else if (json_object_size(nv) != 0) {
+			fx_child(&x, root, 'f', k, true); /* an atomic value that is no longer {} */
+		}
+	}
+	/* the rest is added */
+	json_object_foreach((json_t *)obj, k, m) {
+		tctx_t cc;
+		int ch;
+		if (empty_object_has(r, k))
+			continue;
+		ch = fx_child(&x, root, 'f', k, true);
+		if (ch < 0)
+			break;
+		ctx_field(&c, k, &cc);
+		fx_add(&x, ch, &cc, m, 1);
+	}
+	rc = x.rc;
+	if (rc < 0)
+		goto out;
+	/* reset fields of the main resource: status, when the kind has the subresource */
+	if (r && r->has_status) {
+		int st = fx_find(&x, root, 'f', "status");
+		if (st >= 0) {
+			x.v[st].first = -1;
+			x.v[st].member = false;
+		}
+	}
+	/* server-owned fields nobody owns (mf_strip_set): the members go, what is below them stays */
+	{
+		static const char *const top[] = { "apiVersion", "kind", "metadata" };
+		for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+			int n = fx_find(&x, root, 'f', top[i]);
+			if (n >= 0)
+				x.v[n].member = false;
+		}
+	}
+	meta = fx_find(&x, root, 'f', "metadata");
+	for (size_t i = 0; meta >= 0 && i < sizeof(strip_meta) / sizeof(strip_meta[0]); i++) {
+		int n = fx_find(&x, meta, 'f', strip_meta[i]);
+		if (n >= 0)
+			x.v[n].member = false;
+	}
+	rc = fx_emit(&x, root, 0, ret);
+out:
+	free(x.w.err);
+	walk_clear(&x.w);
+	for (size_t i = 0; i < x.n_owned; i++)
+		free(x.owned[i]);
+	free(x.owned);
+	free(x.v);
+	free(x.key);
+	json_decref(x.empty);
+	return rc;
+}
+
+/* The managedFields of a create with no entries to start from: one Update entry or none. */
+static int fx_create_entries(const k8s_resource_t *r, const json_t *obj, const char *manager, time_t now,
+			     json_t **ret)
+{
+	json_t *f = NULL, *o, *arr;
+	char ts[21];
+	int rc = fx_create_fields(r, obj, &f);
+
+	*ret = NULL;
+	if (rc < 0 || !f)
+		return rc;
+	mf_time_format(now, ts);
+	o = json_object();
+	arr = json_array();
+	if (!o || !arr) {
+		json_decref(f);
+		json_decref(o);
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	/* metav1.ManagedFieldsEntry's field order, as mf_entries_encode writes it */
+	if (json_object_set_new(o, "manager", json_string(manager)) < 0 ||
+	    json_object_set_new(o, "operation", json_string("Update")) < 0 ||
+	    json_object_set_new(o, "apiVersion", json_string(k8s_resource_api_version(r))) < 0 ||
+	    json_object_set_new(o, "time", json_string(ts)) < 0 ||
+	    json_object_set_new(o, "fieldsType", json_string("FieldsV1")) < 0) {
+		json_decref(f);
+		json_decref(o);
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	if (json_object_set_new(o, "fieldsV1", f) < 0 || json_array_append_new(arr, o) < 0) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	*ret = arr;
+	return 0;
+}
+
 int mf_update(const k8s_resource_t *r, json_t *new_obj, const json_t *old_obj, const char *manager,
 	      const char *subresource, time_t now)
 {
@@ -2327,6 +2774,17 @@ int mf_update(const k8s_resource_t *r, json_t *new_obj, const json_t *old_obj, c
 	if (e.n == 0 && old_obj) {
 		json_decref(sent);
 		return 0;
+	}
+	if (e.n == 0 && !*sub) {
+		/* a create with no entries to start from: built in one walk; anything unusual takes the
+		 * general path below, which then fails (or not) the same way */
+		rc = fx_create_entries(r, new_obj, manager, now, &enc);
+		if (rc == 0) {
+			if (enc)
+				json_object_set_new(meta, "managedFields", enc);
+			json_decref(sent);
+			return 0;
+		}
 	}
 	old_clean = old_obj ? without_managed(old_obj) : mf_empty_object(r);
 	new_clean = without_managed(new_obj);

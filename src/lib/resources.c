@@ -6,16 +6,16 @@
 /* Sorted by name within each group, as upstream's discovery lists them (kubectl get all prints in
  * this order). */
 const k8s_resource_t k8s_resources[] = {
-	{ "", "v1", "ConfigMap", "configmaps", "configmap", { "cm" }, NULL, true, false, false },
-	{ "", "v1", "Endpoints", "endpoints", "endpoints", { "ep" }, NULL, true, false, false },
-	{ "", "v1", "Event", "events", "event", { "ev" }, NULL, true, false, false },
-	{ "", "v1", "Namespace", "namespaces", "namespace", { "ns" }, NULL, false, true, false },
-	{ "", "v1", "Node", "nodes", "node", { "no" }, NULL, false, true, false },
-	{ "", "v1", "Pod", "pods", "pod", { "po" }, "all", true, true, false },
-	{ "", "v1", "Service", "services", "service", { "svc" }, "all", true, true, false },
-	{ "apps", "v1", "Deployment", "deployments", "deployment", { "deploy" }, "all", true, true, true },
-	{ "coordination.k8s.io", "v1", "Lease", "leases", "lease", { NULL }, NULL, true, false, false },
-	{ "discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", { NULL }, NULL, true, false, false },
+	{ "", "v1", "ConfigMap", "configmaps", "configmap", { "cm" }, NULL, true, false, false, false },
+	{ "", "v1", "Endpoints", "endpoints", "endpoints", { "ep" }, NULL, true, false, false, false },
+	{ "", "v1", "Event", "events", "event", { "ev" }, NULL, true, false, false, false },
+	{ "", "v1", "Namespace", "namespaces", "namespace", { "ns" }, NULL, false, true, false, false },
+	{ "", "v1", "Node", "nodes", "node", { "no" }, NULL, false, true, false, false },
+	{ "", "v1", "Pod", "pods", "pod", { "po" }, "all", true, true, false, true },
+	{ "", "v1", "Service", "services", "service", { "svc" }, "all", true, true, false, false },
+	{ "apps", "v1", "Deployment", "deployments", "deployment", { "deploy" }, "all", true, true, true, false },
+	{ "coordination.k8s.io", "v1", "Lease", "leases", "lease", { NULL }, NULL, true, false, false, false },
+	{ "discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", { NULL }, NULL, true, false, false, false },
 };
 const size_t k8s_resources_n = sizeof(k8s_resources) / sizeof(k8s_resources[0]);
 

@@ -15,6 +15,7 @@ typedef struct k8s_resource {
 	bool namespaced;
 	bool has_status;            /* a status subresource */
 	bool has_scale;             /* a scale subresource (autoscaling/v1 Scale) */
+	bool has_log;               /* pods/log: get only, proxied to the node's agent (api/podlog.c) */
 } k8s_resource_t;
 
 extern const k8s_resource_t k8s_resources[];

@@ -372,6 +372,129 @@ server_kill9() {
 	SERVER_PID=
 }
 
+# ---- a multi-node cluster (issue 6) --------------------------------------------------------------
+#
+# cluster_up N [SERVER ARGS...]: lab nodes node1..nodeN at 192.0.2.11.. on the lab bridge; `portico
+# server` in node1 with its in-process agent (Node "node1", state in DATA/agent), and `portico agent`
+# in each other node (Node "nodeK", its own data dir $WORK/agent-nodeK, the server's CA and node
+# token). Waits until all N Nodes are Ready with a podCIDR (CLUSTER_WAIT seconds, default 60).
+# Agent logs join SERVER_LOGS, so sanitizer reports in them fail the scenario too.
+
+declare -A AGENT_PID=() AGENT_LOG=()
+CLUSTER_N=0
+
+cluster_up() {
+	local n=$1 i
+	shift
+	[ "$n" -ge 1 ] && [ "$n" -le 9 ] || die "cluster_up: 1 to 9 nodes"
+	CLUSTER_N=$n
+	for i in $(seq "$n"); do
+		lab_node "node$i" "192.0.2.1$i"
+	done
+	server_start node1 --node-name node1 "$@"
+	for i in $(seq 2 "$n"); do
+		agent_start "node$i"
+	done
+	retry_until "${CLUSTER_WAIT:-60}" _cluster_ready ||
+		die "cluster of $n nodes not Ready with podCIDRs within ${CLUSTER_WAIT:-60} s:
+$(k get nodes -o wide 2>&1)
+$(for f in "${AGENT_LOG[@]}"; do echo "-- $f"; tail -n 15 "$f"; done)"
+	log "cluster of $n nodes Ready"
+}
+
+_cluster_ready() {
+	local ready
+	ready=$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}/{.spec.podCIDR}{"\n"}{end}' 2>/dev/null |
+		grep -cE '^node[0-9]=True/10\.')
+	[ "$ready" = "$CLUSTER_N" ]
+}
+
+# agent_start NODE: `portico agent` in lab node NODE (not node1: the server's agent is in-process).
+agent_start() {
+	local node=$1 logf
+	logf=$WORK/agent-$node.$(date +%s%N).log
+	SERVER_LOGS+=("$logf")
+	AGENT_LOG[$node]=$logf
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		nsenter --net="/run/netns/$node" "$PORTICO" agent --server "https://${NODE_IP[node1]}:6443" \
+		--token-file "$SERVER_DATA/node-token" --ca-file "$WORK/ca.crt" --node-name "$node" \
+		--node-ip "${NODE_IP[$node]}" --data-dir "$WORK/agent-$node" --log-level debug >"$logf" 2>&1 &
+	AGENT_PID[$node]=$!
+	BG_PIDS="${BG_PIDS:-} $!"
+	log "agent in $node (pid $!, log $logf)"
+}
+
+# agent_kill9 NODE: SIGKILL the agent (its pods' supervisors live on).
+agent_kill9() {
+	local pid=${AGENT_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	AGENT_PID[$1]=
+}
+
+# agent_dir NODE: the agent's data dir (netns files in DIR/netns/<uid>, IPAM in DIR/ipam/).
+agent_dir() {
+	if [ "$1" = node1 ]; then echo "$SERVER_DATA/agent"; else echo "$WORK/agent-$1"; fi
+}
+
+# pod_field POD JSONPATH [NS]: one field of a pod, empty when it has none.
+pod_field() {
+	k get pod "$1" -n "${3:-default}" -o jsonpath="$2" 2>/dev/null || true
+}
+
+# pod_netns POD [NS]: the pod's network namespace file on its node.
+pod_netns() {
+	local node uid
+	node=$(pod_field "$1" '{.spec.nodeName}' "${2:-default}")
+	uid=$(pod_field "$1" '{.metadata.uid}' "${2:-default}")
+	[ -n "$node" ] && [ -n "$uid" ] || return 1
+	echo "$(agent_dir "$node")/netns/$uid"
+}
+
+# in_pod POD CMD...: CMD in POD's network namespace (default namespace; IN_POD_NS for another).
+in_pod() {
+	local pod=$1 f
+	shift
+	f=$(pod_netns "$pod" "${IN_POD_NS:-default}") || return 1
+	[ -e "$f" ] || { echo "in_pod: no netns file $f" >&2; return 1; }
+	nsenter --net="$f" "$@"
+}
+
+# pod_pids POD [NS]: the processes in the pod's network namespace (its supervisor and containers),
+# one pid a line.
+pod_pids() {
+	local f ino p
+	f=$(pod_netns "$1" "${2:-default}") || return 1
+	ino=$(stat -L -c %i "$f" 2>/dev/null) || return 1
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/net" 2>/dev/null)" = "net:[$ino]" ] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# container_pid POD ERE [NS]: the first process of the pod whose command line matches ERE.
+container_pid() {
+	local p
+	for p in $(pod_pids "$1" "${3:-default}"); do
+		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qE -- "$2"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# pod_ready POD [NS]: the pod's Ready condition is True.
+pod_ready() {
+	[ "$(pod_field "$1" '{.status.conditions[?(@.type=="Ready")].status}' "${2:-default}")" = True ]
+}
+
+# pod_gone POD [NS]
+pod_gone() {
+	! k get pod "$1" -n "${2:-default}" >/dev/null 2>&1
+}
+
 # ---- exit ----------------------------------------------------------------------------------------
 
 _lab_err() {

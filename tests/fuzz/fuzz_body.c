@@ -1,10 +1,12 @@
-/* Request bodies: the YAML and JSON decoders the REST layer runs on untrusted input, then the
- * strict unknown-field check and the Status builder over whatever decoded. */
+/* Request bodies: the YAML and JSON decoders the REST layer runs on untrusted input (the fast JSON
+ * parser must build jansson's tree or leave the input to jansson), then the strict unknown-field check
+ * and the Status builder over whatever decoded. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/field_err.h"
+#include "lib/json_in.h"
 #include "lib/resources.h"
 #include "lib/schema.h"
 #include "lib/status.h"
@@ -30,6 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(err);
 	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	{
+		json_t *fast = NULL;
+		if (json_in_parse((const char *)data, size, &fast) == 0) {
+			char *a = json_dumps(fast, JSON_COMPACT), *b = j ? json_dumps(j, JSON_COMPACT) : NULL;
+			if (!j || !a || !b || strcmp(a, b) != 0 || !json_equal(fast, j))
+				abort(); /* the fast parser accepted what jansson refuses, or built another tree */
+			free(a);
+			free(b);
+			json_decref(fast);
+		}
+	}
 	if (j) {
 		json_t *errs = json_array();
 		ferr_invalid(errs, "spec", j, "fuzz");

@@ -88,6 +88,14 @@ static void test_resource_list_core(void)
 	CHECK_INT(json_array_size(json_object_get(st, "verbs")), 3);
 	CHECK(has_string(json_object_get(st, "verbs"), "patch"));
 
+	/* pods/log: get only, kind Pod; no services/log */
+	json_t *plog = find_by(res, "name", "pods/log");
+	CHECK(plog != NULL);
+	CHECK_STR(json_string_value(json_object_get(plog, "kind")), "Pod");
+	CHECK_INT(json_array_size(json_object_get(plog, "verbs")), 1);
+	CHECK(has_string(json_object_get(plog, "verbs"), "get"));
+	CHECK(find_by(res, "name", "services/log") == NULL);
+
 	json_t *ns = find_by(res, "name", "namespaces");
 	CHECK(json_is_false(json_object_get(ns, "namespaced")));
 	/* Endpoints has no status subresource, and no categories. */
@@ -150,6 +158,15 @@ static void test_aggregated(void)
 	CHECK(has_string(json_object_get(sub, "verbs"), "update"));
 	json_t *node = find_by(json_object_get(v, "resources"), "resource", "nodes");
 	CHECK_STR(json_string_value(json_object_get(node, "scope")), "Cluster");
+	/* pods/log: get only, responseKind Pod, listed before status as upstream sorts them */
+	json_t *pods = find_by(json_object_get(v, "resources"), "resource", "pods");
+	json_t *plog = find_by(json_object_get(pods, "subresources"), "subresource", "log");
+	CHECK(plog != NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(plog, "responseKind"), "kind")), "Pod");
+	CHECK_INT(json_array_size(json_object_get(plog, "verbs")), 1);
+	CHECK(has_string(json_object_get(plog, "verbs"), "get"));
+	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(pods, "subresources"), 0),
+						   "subresource")), "log");
 	json_decref(d);
 
 	d = discovery_aggregated(false);

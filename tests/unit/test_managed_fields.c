@@ -109,6 +109,26 @@ static void test_go_json(void)
 	CHECK_STR(s, "{\"a\":[1,2.5,true,null],\"b\":\"\\u003ca\\u0026b\\u003e\",\"c\":\"\\u2028\\n\"}");
 	free(s);
 	json_decref(v);
+	/* flat list-map keys (the path without stdio) and their near misses */
+	{
+		static const char *const in[][2] = {
+			{ "{\"protocol\":\"TCP\",\"port\":80}", "{\"port\":80,\"protocol\":\"TCP\"}" },
+			{ "{\"name\":\"a b\",\"n\":-9223372036854775808}", "{\"n\":-9223372036854775808,\"name\":\"a b\"}" },
+			{ "{}", "{}" },
+			{ "{\"k<\":\"v\"}", "{\"k\\u003c\":\"v\"}" },
+			{ "{\"k\":\"a\\\"b\"}", "{\"k\":\"a\\\"b\"}" },
+			{ "{\"k\":\"\\u00e9\"}", "{\"k\":\"\u00e9\"}" },
+			{ "{\"k\":1.5,\"j\":\"x\"}", "{\"j\":\"x\",\"k\":1.5}" },
+			{ "{\"k\":true}", "{\"k\":true}" },
+		};
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			v = J(in[i][0]);
+			s = mf_go_json(v);
+			CHECK_STR(s, in[i][1]);
+			free(s);
+			json_decref(v);
+		}
+	}
 }
 
 static void test_manager_names(void)
@@ -341,6 +361,159 @@ static void test_deep_input(void)
 	json_decref(v);
 }
 
+/* --- a create's entry: the one-walk path against the general one ------------------------------- */
+
+/* What mf_update's general path records for creating obj: Compare(empty, obj) added and modified,
+ * without the reset and server-owned fields. *ret NULL when nothing; -errno when Compare fails. */
+static int general_create_fields(const k8s_resource_t *r, const json_t *obj, json_t **ret)
+{
+	json_t *empty = mf_empty_object(r), *reset = mf_reset_fields(r, NULL), *strip = mf_strip_set();
+	json_t *u, *d;
+	mf_cmp_t cmp = { 0 };
+	int rc = mf_compare(r, empty, obj, &cmp, NULL);
+
+	*ret = NULL;
+	if (rc == 0 && reset) {
+		json_t *a = mf_set_recursive_difference(cmp.added, reset);
+		json_t *m = mf_set_recursive_difference(cmp.modified, reset);
+		json_decref(cmp.added);
+		json_decref(cmp.modified);
+		cmp.added = a;
+		cmp.modified = m;
+	}
+	if (rc == 0) {
+		u = mf_set_union(cmp.modified, cmp.added);
+		d = mf_set_difference(u, strip);
+		if (!mf_set_empty(d))
+			*ret = mf_set_to_fields(d);
+		json_decref(u);
+		json_decref(d);
+	}
+	mf_cmp_free(&cmp);
+	json_decref(empty);
+	json_decref(reset);
+	json_decref(strip);
+	return rc;
+}
+
+static unsigned rnd_state = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+static const char *const RND_KEYS[] = { "metadata", "spec", "status", "ports", "port", "protocol", "name",
+					"labels", "annotations", "finalizers", "selector", "containers", "env",
+					"value", "template", "type", "conditions", "uid", "data", "containerPort",
+					"a", "b", "ownerReferences", "generation", "apiVersion", "kind" };
+
+static json_t *rnd_value(int depth)
+{
+	static const char *const strs[] = { "TCP", "UDP", "a", "b", "" };
+	unsigned k = rnd(depth > 4 ? 6 : 9);
+
+	switch (k) {
+	case 0:
+		return json_integer((json_int_t)rnd(3));
+	case 1:
+		return json_string(strs[rnd(5)]);
+	case 2:
+		return rnd(2) ? json_null() : json_true();
+	case 3:
+		return json_object();
+	case 4:
+		return json_array();
+	case 5:
+		return json_real(1.5);
+	case 6:
+	case 7: {
+		json_t *o = json_object();
+		for (unsigned i = 0, n = rnd(5); i < n; i++)
+			json_object_set_new(o, RND_KEYS[rnd(sizeof(RND_KEYS) / sizeof(RND_KEYS[0]))], rnd_value(depth + 1));
+		return o;
+	}
+	default: {
+		json_t *a = json_array();
+		for (unsigned i = 0, n = rnd(4); i < n; i++)
+			json_array_append_new(a, rnd(4) ? rnd_value(depth + 1) : json_integer((json_int_t)rnd(2)));
+		return a;
+	}
+	}
+}
+
+static void check_create_same(const k8s_resource_t *r, const json_t *obj, int *ret_diffs)
+{
+	json_t *a = json_deep_copy(obj), *want = NULL, *got;
+	int rc_general = general_create_fields(r, a, &want);
+	char *gs, *ws;
+
+	mf_update(r, a, NULL, "m", NULL, T0);
+	got = json_object_get(entry(a, "m"), "fieldsV1");
+	if (rc_general < 0)
+		CHECK(json_object_get(json_object_get(a, "metadata"), "managedFields") == NULL);
+	gs = got ? dump(got) : strdup("none");
+	ws = want ? dump(want) : strdup("none");
+	if (strcmp(gs, ws) != 0 && (*ret_diffs)++ < 3) {
+		char *o = dump(obj);
+		fprintf(stderr, "  %s create of %s\n    one walk: %s\n    general:  %s\n", r->plural, o, gs, ws);
+		free(o);
+	}
+	free(gs);
+	free(ws);
+	json_decref(want);
+	json_decref(a);
+}
+
+static void test_create_fast_path(void)
+{
+	static const char *const res[][3] = { { "", "v1", "services" },	     { "", "v1", "pods" },
+					      { "apps", "v1", "deployments" },	     { "", "v1", "configmaps" },
+					      { "", "v1", "namespaces" },	     { "", "v1", "nodes" },
+					      { "discovery.k8s.io", "v1", "endpointslices" } };
+	const char *fixed[] = {
+		SVC_CSA,
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"b\"}},"
+		"\"spec\":{\"ports\":[{\"port\":80},{\"port\":80,\"protocol\":\"TCP\"},{\"port\":81,\"name\":\"q\"}],"
+		"\"selector\":{\"a\":\"b\"},\"clusterIPs\":[\"10.43.0.5\"]},\"status\":{\"loadBalancer\":{}}}",
+		"{\"metadata\":{\"name\":\"x\"},\"spec\":null,\"status\":[]}",
+		"{\"metadata\":{\"name\":\"x\",\"clusterName\":{\"a\":1},\"uid\":\"u\"},\"spec\":{},\"kind\":{\"b\":2}}",
+		"{\"metadata\":{\"name\":\"x\",\"namespace\":\"d\",\"uid\":\"u\",\"creationTimestamp\":\"t\"}}",
+		"{\"metadata\":{\"name\":\"x\"},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\","
+		"\"ports\":[{\"containerPort\":80},{\"containerPort\":80,\"protocol\":\"TCP\"}]},{\"image\":\"i\"}]}}}}",
+	};
+	int diffs = 0;
+
+	for (size_t ri = 0; ri < sizeof(res) / sizeof(res[0]); ri++) {
+		const k8s_resource_t *r = k8s_resource_find(res[ri][0], res[ri][1], res[ri][2]);
+		CHECK(r != NULL);
+		if (!r)
+			continue;
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+			json_t *o = J(fixed[i]);
+			check_create_same(r, o, &diffs);
+			json_decref(o);
+		}
+		for (int i = 0; i < 3000; i++) {
+			json_t *o = rnd_value(0), *meta;
+			if (!json_is_object(o)) {
+				json_decref(o);
+				o = json_object();
+			}
+			meta = json_object_get(o, "metadata");
+			if (!json_is_object(meta))
+				json_object_set_new(o, "metadata", meta = rnd(2) ? rnd_value(3) : json_object());
+			if (!json_is_object(meta))
+				json_object_set_new(o, "metadata", json_object());
+			json_object_set_new(json_object_get(o, "metadata"), "name", json_string("n"));
+			check_create_same(r, o, &diffs);
+			json_decref(o);
+		}
+	}
+	CHECK_INT(diffs, 0);
+}
+
 int main(void)
 {
 	TEST_RUN(test_fields_roundtrip);
@@ -355,5 +528,6 @@ int main(void)
 	TEST_RUN(test_lists_and_errors);
 	TEST_RUN(test_merge_order);
 	TEST_RUN(test_deep_input);
+	TEST_RUN(test_create_fast_path);
 	TEST_DONE();
 }

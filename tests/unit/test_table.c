@@ -527,7 +527,7 @@ static void test_node_and_others(void)
 	json_decref(cells);
 
 	/* A kind without a printer gets the default convertor's Name / Created At. */
-	k8s_resource_t other = { "example.com", "v1", "Widget", "widgets", "widget", { NULL }, NULL, true, false, false };
+	k8s_resource_t other = { "example.com", "v1", "Widget", "widgets", "widget", { NULL }, NULL, true, false, false, false };
 	json_t *cols = table_column_definitions(&other);
 	CHECK_INT(json_array_size(cols), 2);
 	CHECK_STR(json_string_value(json_object_get(json_array_get(cols, 1), "name")), "Created At");
