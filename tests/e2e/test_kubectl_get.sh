@@ -7,7 +7,7 @@
 lab_init
 lab_node server 192.0.2.10
 lab_node client 192.0.2.20
-server_start server
+server_start server --disable-agent # pods stay Pending: this test is about the columns
 CLIENT_NODE=client
 
 norm() { tr -s ' ' | sed 's/ $//'; }
