@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_sys.h"
+#include "agent/announce.h"
 #include "agent/logsrv.h"
 #include "core/log.h"
 #include "dns/dns_node.h"
@@ -26,6 +27,7 @@ struct agent_main {
 	logsrv_t *logs; /* /containerLogs for the API server's pods/log */
 	proxy_t *proxy;
 	dns_node_t *dns;
+	announce_t *announce; /* the load-balancer addresses' ARP/NDP announcer (provider pool) */
 	/* hooks of later parts go here, started after the pods */
 };
 
@@ -174,6 +176,15 @@ int agent_main_start(struct event_base *base, const agent_config_t *cfg, agent_m
 			goto fail;
 		}
 	}
+	{
+		announce_config_t ac = { .node_name = cfg->node_name, .node_ip = cfg->node_ip };
+		rc = announce_start(base, a->c, &ac, &a->announce);
+		if (rc < 0) {
+			a->announce = NULL;
+			log_err("agent: load-balancer announcer: %s", strerror(-rc));
+			goto fail;
+		}
+	}
 	*ret = a;
 	return 0;
 fail:
@@ -185,6 +196,7 @@ void agent_main_stop(agent_main_t *a)
 {
 	if (!a)
 		return;
+	announce_free(a->announce);
 	proxy_free(a->proxy);
 	dns_node_free(a->dns);
 	logsrv_free(a->logs);
@@ -206,10 +218,20 @@ pods_t *agent_main_pods(agent_main_t *a)
 
 /* ---- a process of its own ---------------------------------------------------------------------- */
 
+struct sig_ctx {
+	struct event_base *base;
+	agent_main_t *a;
+};
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct sig_ctx *sc = arg;
+	struct timeval grace = { 0, ANNOUNCE_RELEASE_GRACE_MS * 1000 };
+
 	log_info("agent: signal %d: shutting down", (int)sig);
-	event_base_loopexit(arg, NULL);
+	/* hand the load-balancer addresses over before leaving: the release requests need the loop */
+	announce_release(sc->a ? sc->a->announce : NULL);
+	event_base_loopexit(sc->base, sc->a && sc->a->announce ? &grace : NULL);
 }
 
 int agent_run(const agent_config_t *cfg)
@@ -217,6 +239,7 @@ int agent_run(const agent_config_t *cfg)
 	struct event_base *base = event_base_new();
 	struct event *sig_term = NULL, *sig_int = NULL;
 	agent_main_t *a = NULL;
+	struct sig_ctx sc = { 0 };
 	int rc, ret = 1;
 
 	if (!base)
@@ -226,8 +249,10 @@ int agent_run(const agent_config_t *cfg)
 		log_err("agent: %s", strerror(-rc));
 		goto out;
 	}
-	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
-	sig_int = evsignal_new(base, SIGINT, on_signal, base);
+	sc.base = base;
+	sc.a = a;
+	sig_term = evsignal_new(base, SIGTERM, on_signal, &sc);
+	sig_int = evsignal_new(base, SIGINT, on_signal, &sc);
 	if (!sig_term || !sig_int)
 		goto out;
 	event_add(sig_term, NULL);
