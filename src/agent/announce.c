@@ -639,7 +639,8 @@ static void resync(announce_t *a, uint64_t now)
 				json_object_get(informer_get(a->leases, lkey), "spec"), "holderIdentity"));
 			s->rank = announce_rank(key, a->node, cands, n, holder);
 		}
-		s->candidate = s->rank >= 0;
+		/* a node that cannot answer (no interface for its IP, no raw socket) must not win */
+		s->candidate = s->rank >= 0 && a->arp_fd >= 0;
 	}
 	free(cands);
 	for (i = a->nst; i-- > 0;)
@@ -822,6 +823,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (rc < 0) {
 			log_warn("announce: no interface for node IP %s yet: %s", a->node_ip, strerror(-rc));
 			a->next_if_try_ms = now + 5000;
+		} else {
+			a->dirty = true; /* now a candidate */
 		}
 	}
 	if (!informer_has_synced(a->svcs) || !informer_has_synced(a->nodes) || !informer_has_synced(a->slices) ||

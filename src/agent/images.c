@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define IMAGES_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -342,6 +344,75 @@ static const char *base_of(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* Whether the busybox at path has an applet called name. busybox run as an unknown applet prints
+ * "applet not found" and exits 127, where a container runtime reports StartError (exit 128): so the
+ * applet list (`busybox --list`, read once per process: a supervisor is one pod) is checked before
+ * the start. When the list cannot be read, every name is taken as present (busybox then decides). */
+static bool busybox_has_applet(const char *path, const char *name)
+{
+	static char *list;       /* "\napplet\napplet\n...", NULL until read */
+	static bool tried;
+	char needle[300];
+
+	if (!tried) {
+		int fds[2];
+		pid_t pid;
+		char *const argv[] = { (char *)path, "--list", NULL };
+		posix_spawn_file_actions_t fa;
+
+		tried = true;
+		if (pipe2(fds, O_CLOEXEC) == 0) {
+			posix_spawn_file_actions_init(&fa);
+			posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+			if (posix_spawn(&pid, path, &fa, NULL, argv, (char *const[]){ NULL }) == 0) {
+				size_t len = 1, cap = 8192;
+				char *buf = malloc(cap);
+				close(fds[1]);
+				fds[1] = -1;
+				if (buf) {
+					buf[0] = '\n';
+					for (;;) {
+						if (len + 1 >= cap) {
+							char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
+							if (!nb) {
+								free(buf);
+								buf = NULL;
+								break;
+							}
+							buf = nb;
+							cap *= 2;
+						}
+						ssize_t r = read(fds[0], buf + len, cap - len - 1);
+						if (r < 0 && errno == EINTR)
+							continue;
+						if (r <= 0)
+							break;
+						len += (size_t)r;
+					}
+				}
+				int st;
+				while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+					;
+				if (buf && WIFEXITED(st) && WEXITSTATUS(st) == 0 && len > 1) {
+					buf[len] = 0;
+					list = buf;
+				} else {
+					free(buf);
+				}
+			}
+			posix_spawn_file_actions_destroy(&fa);
+			if (fds[1] >= 0)
+				close(fds[1]);
+			close(fds[0]);
+		}
+	}
+	if (!list)
+		return true;
+	if ((size_t)snprintf(needle, sizeof(needle), "\n%s\n", name) >= sizeof(needle))
+		return false;
+	return strstr(list, needle) != NULL;
+}
+
 int images_build_argv(const image_target_t *t, const json_t *command, const json_t *args, const char *path_env,
 		      char **ret_file, char ***ret_argv, char *err, size_t errlen)
 {
@@ -385,6 +456,11 @@ int images_build_argv(const image_target_t *t, const json_t *command, const json
 	switch (t->kind) {
 	case IMAGE_BUSYBOX:
 		/* busybox picks the applet from argv[0]'s base name, so "/bin/sh" and "sh" both work. */
+		if (!busybox_has_applet(t->path, base_of(argv[0]))) {
+			snprintf(err, errlen, "exec: \"%s\": executable file not found in $PATH", argv[0]);
+			images_argv_free(argv);
+			return -ENOENT;
+		}
 		file = strdup(t->path);
 		break;
 	case IMAGE_AGNHOST:

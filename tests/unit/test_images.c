@@ -215,6 +215,9 @@ static void test_argv(void)
 		{ IMAGE_PROGRAM, "/usr/sbin/nginx", "[\"\"]", NULL, "no command specified" },
 		/* An empty args array given is "no args", as the API treats it. */
 		{ IMAGE_BUSYBOX, "/bin/busybox", NULL, "[]", "/bin/busybox:sh" },
+		/* a command busybox has no applet for is a start error, not busybox's exit 127 */
+		{ IMAGE_BUSYBOX, "/bin/busybox", "[\"no-such-applet\"]", NULL,
+		  "exec: \"no-such-applet\": executable file not found in $PATH" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
