@@ -849,6 +849,17 @@ static void x_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	x_add(r, e);
 }
 
+static void x_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+	x_add(r, e);
+}
+
 /* fib {s,d}addr type local */
 static void x_fib_local(struct nftnl_rule *r, bool daddr)
 {
@@ -1168,6 +1179,13 @@ static void sel_group(struct nftnl_rule *r, uint8_t path)
 {
 	x_tuple(r, path & SEL_NODEPORT);
 	x_lookup(r, (path & SEL_SHORT) ? M_SHORT_ID : M_FE_ID, R_TUPLE, R_GROUP, false);
+	/* The group goes through the connection's mark and back: nft 1.0.6 (Debian 12) cannot print a
+	 * lookup keyed on another map's result (that expression gets no length and nft asserts in
+	 * netlink_parse_concat_expr), so `nft list table ip portico` aborted on every sel chain. Only
+	 * a connection's first packet passes the nat chains: one conntrack write per connection. The
+	 * proxy owns the ct mark of service connections. */
+	x_ct_set(r, NFT_CT_MARK, R_GROUP);
+	x_ct(r, NFT_CT_MARK, R_GROUP);
 }
 
 static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
