@@ -491,10 +491,14 @@ static int netns_dir_prepare(const char *dir)
 }
 
 /* Namespace files without an IPAM record cannot come from a create (the record is written first):
- * leftovers of a record removed by hand, or a corrupt one. Remove them with their veth. */
-static void netns_dir_sweep(podnet_t *p)
+ * leftovers of a record removed by hand, or a corrupt one. Remove them with their veth. Another
+ * process may be creating on the same data dir right now (its records are newer than our load), so
+ * a file without a record in our state is checked again against the records on disk, read after
+ * the file was seen: its creator wrote the record before the file. */
+static void netns_dir_sweep(podnet_t *p, const char *pod_cidr)
 {
 	DIR *d = opendir(p->netns_dir);
+	ipam_t *fresh = NULL;
 	if (!d)
 		return;
 	struct dirent *e;
@@ -502,10 +506,15 @@ static void netns_dir_sweep(podnet_t *p)
 		uint32_t addr;
 		if (e->d_name[0] == '.' || !ipam_uid_valid(e->d_name) || ipam_lookup(p->ipam, e->d_name, &addr) == 0)
 			continue;
+		ipam_free(fresh);
+		fresh = NULL;
+		if (ipam_new(pod_cidr, p->ipam_dir, &fresh) < 0 || ipam_lookup(fresh, e->d_name, &addr) == 0)
+			continue;
 		int rc = sandbox_teardown(p, e->d_name);
 		log_warn("podnet: removed the sandbox of %s, which had no address record%s", e->d_name,
 			 rc < 0 ? " (incompletely)" : "");
 	}
+	ipam_free(fresh);
 	closedir(d);
 }
 
@@ -619,7 +628,7 @@ int podnet_new(const podnet_config_t *cfg, podnet_t **ret)
 			 strerror(-brc));
 	if ((rc = podnet_nft_sync(&p->pod, &p->cluster, &p->service)) < 0)
 		goto fail;
-	netns_dir_sweep(p);
+	netns_dir_sweep(p, cfg->pod_cidr);
 	*ret = p;
 	return 0;
 fail:

@@ -8,7 +8,7 @@
 lab_init
 lab_node server 192.0.2.10
 lab_node client 192.0.2.20
-server_start server
+server_start server --disable-agent # no Node: a new LoadBalancer stays <pending> (no provider has nodes)
 CLIENT_NODE=client
 
 norm() { tr -s ' ' | sed 's/ $//'; }
