@@ -91,7 +91,7 @@ python3 "$ROOT/bench/dns/gen.py" create https://127.0.0.1:6443 "$W/data/server/c
 T_START=$(date +%s%N)
 taskset -c 0 "$PORTICO" agent --server https://127.0.0.1:6443 --token-file "$W/data/server/node-token" \
 	--ca-file "$W/data/server/ca.crt" --node-name bench --node-ip 127.0.0.1 --data-dir "$W/data/agent" \
-	--dns-upstream "" --log-level warn >"$OUT/dns-agent.log" 2>&1 &
+	--dns-upstream "" --disable-proxy --log-level warn >"$OUT/dns-agent.log" 2>&1 &
 APID=$!
 PIDS+=("$APID")
 want=$((N + 2)) # the bench Services plus kubernetes and kube-dns
