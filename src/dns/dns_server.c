@@ -106,6 +106,8 @@ struct worker {
 	uint8_t rbuf[BATCH][UDP_RX_MAX];
 	uint8_t sbuf[BATCH][DNS_UDP_MAX];
 	uint8_t big[2 + DNS_TCP_MAX];
+	dns_query_t qs[BATCH]; /* a UDP batch's queries, parsed before any is answered */
+	bool qok[BATCH];
 } __attribute__((aligned(64)));
 
 struct dns_server {
@@ -586,42 +588,37 @@ static void pend_sweep(struct worker *w, uint64_t now_ms)
 
 /* ---- queries */
 
-/* Answers one query into out; returns the reply length, or 0 when nothing is to be sent now (a
- * dropped packet, or one forwarded upstream). The caller holds w->lk. */
-static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, int ufd,
+/* Answers one parsed query into out; returns the reply length, or 0 when nothing is to be sent now
+ * (a dropped packet, or one forwarded upstream). The caller holds w->lk. */
+static size_t answer_query(struct worker *w, const dns_query_t *q, bool tcp, int ufd,
 			   const struct sockaddr_storage *peer, socklen_t plen, int conn, uint8_t *out, size_t cap,
 			   uint64_t now_ms)
 {
 	dns_server_t *s = w->s;
-	dns_query_t q;
 	uint8_t target[DNS_NAME_MAX];
 	size_t n = 0;
 	int r, tlen;
 
-	if (dns_query_parse(pkt, len, tcp, &q) < 0) {
-		STAT_INC(w, dropped);
-		return 0;
-	}
 	if (tcp)
 		STAT_INC(w, queries_tcp);
 	else
 		STAT_INC(w, queries_udp);
-	if (q.has_q)
-		STAT_INC(w, qtype[qtype_index(q.qtype)]);
-	if (q.has_q && !q.rcode && s->cfg.nupstream && dns_name_eq(q.qname_lc, s->probe)) {
+	if (q->has_q)
+		STAT_INC(w, qtype[qtype_index(q->qtype)]);
+	if (q->has_q && !q->rcode && s->cfg.nupstream && dns_name_eq(q->qname_lc, s->probe)) {
 		/* our own probe came back: an upstream forwards to us (CoreDNS's loop plugin) */
 		STAT_INC(w, loops);
 		if (!__atomic_exchange_n(&s->loop, true, __ATOMIC_RELAXED))
 			log_err("dns: forwarding loop: an upstream resolver sends our queries back to us; "
 				"forwarding is off (check --dns-upstream or /etc/resolv.conf)");
-		r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 		goto reply;
 	}
-	r = dns_zone_answer(s->zone, &q, out, cap, &n);
+	r = dns_zone_answer(s->zone, q, out, cap, &n);
 	if (r == DNS_ZONE_ANSWERED) {
 		if (s->cfg.nupstream && !__atomic_load_n(&s->loop, __ATOMIC_RELAXED) && (out[3] & 0xf) == 0 &&
-		    (tlen = dns_zone_cname_target(s->zone, &q, target)) > 0 &&
-		    forward(w, &q, target, (size_t)tlen, true, ufd, peer, plen, conn))
+		    (tlen = dns_zone_cname_target(s->zone, q, target)) > 0 &&
+		    forward(w, q, target, (size_t)tlen, true, ufd, peer, plen, conn))
 			return 0;
 		goto reply;
 	}
@@ -630,29 +627,42 @@ static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, boo
 		return 0;
 	}
 	if (!s->cfg.nupstream) {
-		r = dns_reply_error(&q, DNS_RCODE_REFUSED, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_REFUSED, out, cap, &n);
 		goto reply;
 	}
 	if (__atomic_load_n(&s->loop, __ATOMIC_RELAXED)) {
-		r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 		goto reply;
 	}
-	if (dns_cache_get(w->cache, &q, now_ms, out, cap, &n) == 1) {
+	if (dns_cache_get(w->cache, q, now_ms, out, cap, &n) == 1) {
 		STAT_INC(w, cache_hits);
 		r = 0;
 		goto reply;
 	}
 	STAT_INC(w, cache_misses);
-	if (forward(w, &q, q.qname_lc, q.qname_len, false, ufd, peer, plen, conn))
+	if (forward(w, q, q->qname_lc, q->qname_len, false, ufd, peer, plen, conn))
 		return 0;
-	r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+	r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 reply:
 	if (r < 0) {
 		STAT_INC(w, dropped);
 		return 0;
 	}
-	stat_reply(w, &q, out, n);
+	stat_reply(w, q, out, n);
 	return n;
+}
+
+static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, int ufd,
+			   const struct sockaddr_storage *peer, socklen_t plen, int conn, uint8_t *out, size_t cap,
+			   uint64_t now_ms)
+{
+	dns_query_t q;
+
+	if (dns_query_parse(pkt, len, tcp, &q) < 0) {
+		STAT_INC(w, dropped);
+		return 0;
+	}
+	return answer_query(w, &q, tcp, ufd, peer, plen, conn, out, cap, now_ms);
 }
 
 static void on_udp(struct worker *w, int fd)
@@ -662,14 +672,24 @@ static void on_udp(struct worker *w, int fd)
 		if (k <= 0)
 			return;
 		uint64_t t0 = now_ns(), now_ms = t0 / 1000000;
+		for (int i = 0; i < k; i++) {
+			w->qok[i] = !(w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) &&
+				    dns_query_parse(w->rbuf[i], w->rmsg[i].msg_len, false, &w->qs[i]) == 0;
+			if (!w->qok[i])
+				STAT_INC(w, dropped);
+		}
 		pthread_mutex_lock(&w->lk);
+		/* the batch's name lookups miss the cache one after another unless their loads are
+		 * started together: buckets first, then the entries they point to */
+		for (int stage = 0; stage < 2 && k > 1; stage++)
+			for (int i = 0; i < k; i++)
+				if (w->qok[i])
+					dns_zone_prefetch(w->s->zone, &w->qs[i], stage);
 		for (int i = 0; i < k; i++) {
 			size_t n = 0;
-			if (!(w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC))
-				n = handle_query(w, w->rbuf[i], w->rmsg[i].msg_len, false, fd, &w->raddr[i],
-						 w->rmsg[i].msg_hdr.msg_namelen, -1, w->sbuf[ns], DNS_UDP_MAX, now_ms);
-			else
-				STAT_INC(w, dropped);
+			if (w->qok[i])
+				n = answer_query(w, &w->qs[i], false, fd, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen,
+						 -1, w->sbuf[ns], DNS_UDP_MAX, now_ms);
 			if (n == 0)
 				continue;
 			w->siov[ns].iov_len = n;
