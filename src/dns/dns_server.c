@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1057,6 +1058,14 @@ int dns_server_start(dns_zone_t *z, const dns_server_config_t *cfg, dns_server_t
 	if (!s->cfg.cache_max_neg_ttl)
 		s->cfg.cache_max_neg_ttl = 1800;
 	s->nworkers = cfg->workers > 0 ? cfg->workers : usable_cpus();
+	/* every query in flight upstream holds a socket (PEND_N per worker): lift the soft fd limit
+	 * to the hard one, as a daemon that never uses select() may, so a burst of misses to a slow
+	 * upstream cannot run the process out of descriptors at 1024 */
+	struct rlimit rl;
+	if (cfg->nupstream && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r[0] = now_ns(), r[1] = (uint64_t)(uintptr_t)s;
 	snprintf(probe, sizeof(probe), "%016llx.%016llx.portico-loop-probe", (unsigned long long)r[0],
