@@ -1,6 +1,8 @@
 /* portico netexec: a small test server in the spirit of Kubernetes' agnhost netexec, for Service
  * tests: HTTP /hostname, /clientip, /echo?msg=, /healthz, and a UDP port answering "hostname",
- * "echo X" and "clientip". The hostname is the pod's name: $HOSTNAME when set, else gethostname(). */
+ * "echo X" and "clientip". The hostname is the pod's name: $HOSTNAME when set, else gethostname().
+ * With --https-port the same handlers are served over TLS too, with a self-signed certificate made
+ * at start (agnhost takes --tls-cert-file; clients of a test server such as kubelet probes do not verify). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,12 +16,14 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "cmd.h"
 #include "core/log.h"
+#include "core/pki.h"
 
 /* Limits on what a client controls: request line and headers, body, one datagram. */
 #define NETEXEC_MAX_HEADERS 8192
@@ -29,6 +33,8 @@
 typedef struct netexec {
 	struct event_base *base;
 	struct evhttp *http;
+	struct evhttp *https; /* --https-port: the same handlers over TLS */
+	SSL_CTX *tls_ctx;
 	struct event *udp_ev, *sig_term, *sig_int;
 	int udp_fd;
 	char hostname[256];
@@ -38,7 +44,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: portico netexec [options]\n"
 		   "  --http-port PORT   HTTP port: /hostname /clientip /echo?msg= /healthz (default 8080)\n"
-		   "  --udp-port PORT    UDP port: \"hostname\", \"echo X\", \"clientip\" (default 8081)\n");
+		   "  --udp-port PORT    UDP port: \"hostname\", \"echo X\", \"clientip\" (default 8081)\n"
+		   "  --https-port PORT  also serve the HTTP handlers over TLS (self-signed certificate; default off)\n");
 }
 
 static int parse_port(const char *s, int *ret)
@@ -158,6 +165,31 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		sendto(fd, reply, rlen, 0, (struct sockaddr *)&peer, plen);
 }
 
+/* Each connection of the HTTPS listener gets its own server-side TLS session. */
+static struct bufferevent *https_bev(struct event_base *base, void *arg)
+{
+	netexec_t *n = arg;
+	SSL *ssl = SSL_new(n->tls_ctx);
+
+	if (!ssl)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* An evhttp with the limits and handlers every listener shares. */
+static struct evhttp *http_new(netexec_t *n)
+{
+	struct evhttp *h = evhttp_new(n->base);
+
+	if (!h)
+		return NULL;
+	evhttp_set_max_headers_size(h, NETEXEC_MAX_HEADERS);
+	evhttp_set_max_body_size(h, NETEXEC_MAX_BODY);
+	evhttp_set_timeout(h, 30);
+	evhttp_set_gencb(h, on_http, n);
+	return h;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	netexec_t *n = arg;
@@ -188,11 +220,12 @@ int cmd_netexec(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "http-port", required_argument, NULL, 'p' },
 		{ "udp-port", required_argument, NULL, 'u' },
+		{ "https-port", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	netexec_t n = { .udp_fd = -1 };
-	int http_port = 8080, udp_port = 8081, c, ret = 1;
+	int http_port = 8080, udp_port = 8081, https_port = 0, c, ret = 1, r;
 	const char *env = getenv("HOSTNAME");
 
 	optind = 1;
@@ -207,6 +240,12 @@ int cmd_netexec(int argc, char **argv)
 		case 'u':
 			if (parse_port(optarg, &udp_port) < 0) {
 				fprintf(stderr, "portico netexec: invalid --udp-port '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			if (parse_port(optarg, &https_port) < 0) {
+				fprintf(stderr, "portico netexec: invalid --https-port '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -231,16 +270,27 @@ int cmd_netexec(int argc, char **argv)
 	n.base = event_base_new();
 	if (!n.base)
 		goto out;
-	n.http = evhttp_new(n.base);
+	n.http = http_new(&n);
 	if (!n.http)
 		goto out;
-	evhttp_set_max_headers_size(n.http, NETEXEC_MAX_HEADERS);
-	evhttp_set_max_body_size(n.http, NETEXEC_MAX_BODY);
-	evhttp_set_timeout(n.http, 30);
-	evhttp_set_gencb(n.http, on_http, &n);
 	if (evhttp_bind_socket(n.http, "0.0.0.0", (ev_uint16_t)http_port) < 0) {
 		log_err("netexec: cannot listen on TCP port %d: %s", http_port, strerror(errno));
 		goto out;
+	}
+	if (https_port) {
+		r = tls_self_signed_ctx_new("portico-netexec", &n.tls_ctx);
+		if (r < 0) {
+			log_err("netexec: cannot make a TLS certificate: %s", strerror(-r));
+			goto out;
+		}
+		n.https = http_new(&n);
+		if (!n.https)
+			goto out;
+		evhttp_set_bevcb(n.https, https_bev, &n);
+		if (evhttp_bind_socket(n.https, "0.0.0.0", (ev_uint16_t)https_port) < 0) {
+			log_err("netexec: cannot listen on TCP port %d: %s", https_port, strerror(errno));
+			goto out;
+		}
 	}
 	n.udp_fd = udp_open(udp_port);
 	if (n.udp_fd < 0) {
@@ -255,7 +305,11 @@ int cmd_netexec(int argc, char **argv)
 	event_add(n.udp_ev, NULL);
 	event_add(n.sig_term, NULL);
 	event_add(n.sig_int, NULL);
-	log_info("netexec: serving HTTP on port %d and UDP on port %d as %s", http_port, udp_port, n.hostname);
+	if (https_port)
+		log_info("netexec: serving HTTP on port %d, HTTPS on port %d and UDP on port %d as %s", http_port,
+			 https_port, udp_port, n.hostname);
+	else
+		log_info("netexec: serving HTTP on port %d and UDP on port %d as %s", http_port, udp_port, n.hostname);
 	event_base_dispatch(n.base);
 	ret = 0;
 out:
@@ -269,6 +323,9 @@ out:
 		close(n.udp_fd);
 	if (n.http)
 		evhttp_free(n.http);
+	if (n.https)
+		evhttp_free(n.https);
+	SSL_CTX_free(n.tls_ctx);
 	if (n.base)
 		event_base_free(n.base);
 	return ret;

@@ -1,23 +1,28 @@
 /* Probes (see probe.h): the spec parser, the threshold bookkeeping of prober/worker.go, and a worker
- * that runs HTTP and TCP probes as non-blocking sockets on the event loop and exec probes through
- * the runtime. */
+ * that runs HTTP(S) and TCP probes as non-blocking sockets on the event loop (TLS through a
+ * non-blocking OpenSSL session on the same socket) and exec probes through the runtime. */
 #include "agent/probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "core/log.h"
 
 #define PROBE_USER_AGENT "kube-probe/1.33"
-#define PROBE_READ_MAX   1024 /* the status line is all we need */
+#define PROBE_READ_MAX   8192 /* the status line and headers (Location) are all we need */
 
 const char *probe_kind_name(probe_kind_t kind)
 {
@@ -152,11 +157,13 @@ int probe_spec_parse(const json_t *container, probe_kind_t kind, probe_spec_t *r
 		const char *scheme = json_string_value(json_object_get(h, "scheme"));
 		const json_t *hdrs = json_object_get(h, "httpHeaders");
 		s.handler = PROBE_HTTP;
-		if (scheme && strcmp(scheme, "HTTP") != 0) {
-			snprintf(err, errlen, "%s.httpGet.scheme: Unsupported value: \"%.16s\": supported values: \"HTTP\"",
+		if (scheme && strcmp(scheme, "HTTP") != 0 && strcmp(scheme, "HTTPS") != 0) {
+			snprintf(err, errlen,
+				 "%s.httpGet.scheme: Unsupported value: \"%.16s\": supported values: \"HTTP\", \"HTTPS\"",
 				 field, scheme);
 			return -EINVAL;
 		}
+		s.https = scheme && strcmp(scheme, "HTTPS") == 0;
 		if (path && (strpbrk(path, "\r\n ") || strlen(path) > 2048)) {
 			snprintf(err, errlen, "%s.httpGet.path: Invalid value", field);
 			return -EINVAL;
@@ -271,6 +278,11 @@ bool probe_state_record(probe_state_t *st, const probe_spec_t *spec, bool ok)
 
 /* ---- the worker ----------------------------------------------------------------------------------- */
 
+/* The kubelet's HTTP prober (prober/http): an http.Client with Timeout = timeoutSeconds over the
+ * whole exchange (redirects included), keep-alives off, and a redirect checker that follows only
+ * redirects to the same host name, at most 10 requests in all. */
+#define PROBE_MAX_REQUESTS 10
+
 typedef struct exec_ticket {
 	probe_worker_t *w; /* NULL once the worker is gone or moved on: the result is dropped */
 } exec_ticket_t;
@@ -284,9 +296,22 @@ struct probe_worker {
 	void *arg;
 	probe_state_t st;
 	struct event *timer;
-	struct event *io; /* the HTTP/TCP probe in flight */
+	/* the HTTP/TCP probe in flight */
+	struct event *io;
 	int fd;
-	enum { IO_CONNECT, IO_READ } io_state;
+	SSL_CTX *tls_ctx; /* made on the first HTTPS request, kept for the worker's life */
+	SSL *ssl;
+	enum { IO_CONNECT, IO_HANDSHAKE, IO_WRITE, IO_READ } io_state;
+	double deadline;  /* CLOCK_MONOTONIC: the probe's timeoutSeconds from its first connect */
+	int nreq;         /* requests of this probe so far */
+	bool https;       /* the current request's scheme (a redirect may change it) */
+	bool peeked;      /* HTTPS: the server's first bytes were checked for a plain HTTP reply */
+	bool keep_host;   /* a Host header of the spec applies to the current request */
+	char req_ip[64];
+	int req_port;
+	char *req_path;   /* the current request's path and query (owned) */
+	char out[4096];
+	size_t olen, ooff;
 	char buf[PROBE_READ_MAX + 1];
 	size_t blen;
 	exec_ticket_t *ticket; /* the exec probe in flight */
@@ -304,7 +329,7 @@ static double mono_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void arm(probe_worker_t *w, double sec)
+static struct timeval tv_of(double sec)
 {
 	struct timeval tv;
 
@@ -312,19 +337,38 @@ static void arm(probe_worker_t *w, double sec)
 		sec = 0;
 	tv.tv_sec = (time_t)sec;
 	tv.tv_usec = (suseconds_t)((sec - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+static void arm(probe_worker_t *w, double sec)
+{
+	struct timeval tv = tv_of(sec);
+
 	evtimer_add(w->timer, &tv);
 }
 
-static void io_cancel(probe_worker_t *w)
+/* Closes the current connection (a redirect opens another); the probe's own state stays. */
+static void conn_close(probe_worker_t *w)
 {
 	if (w->io) {
 		event_free(w->io);
 		w->io = NULL;
 	}
+	if (w->ssl) {
+		SSL_free(w->ssl);
+		w->ssl = NULL;
+	}
 	if (w->fd >= 0) {
 		close(w->fd);
 		w->fd = -1;
 	}
+}
+
+static void io_cancel(probe_worker_t *w)
+{
+	conn_close(w);
+	free(w->req_path);
+	w->req_path = NULL;
 	if (w->ticket) {
 		w->ticket->w = NULL;
 		w->ticket = NULL;
@@ -336,6 +380,7 @@ static void finish(probe_worker_t *w, bool ok, const char *message)
 	bool changed;
 
 	io_cancel(w);
+	ERR_clear_error(); /* the agent's other TLS users must not see this probe's errors */
 	if (!w->running)
 		return;
 	changed = probe_state_record(&w->st, &w->spec, ok);
@@ -343,123 +388,447 @@ static void finish(probe_worker_t *w, bool ok, const char *message)
 	w->cb(w, ok, changed, ok ? "" : message, w->arg);
 }
 
-static void on_io(evutil_socket_t fd, short what, void *arg)
+/* An HTTP failure as Go's client words it: Get "<url>": <what>. */
+static void fail_get(probe_worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_get(probe_worker_t *w, const char *fmt, ...)
 {
-	probe_worker_t *w = arg;
-	char msg[512];
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
+	char what[320], msg[640];
+	va_list ap;
 
-	if (what & EV_TIMEOUT) {
-		if (w->spec.handler == PROBE_HTTP)
-			snprintf(msg, sizeof(msg),
-				 "Get \"http://%s%s\": context deadline exceeded (Client.Timeout exceeded while awaiting "
-				 "headers)", w->target, w->spec.path);
-		else
-			snprintf(msg, sizeof(msg), "dial tcp %s: i/o timeout", w->target);
-		finish(w, false, msg);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof(msg), "Get \"%s://%s%.200s\": %s", w->https ? "https" : "http", w->target,
+		 w->req_path ? w->req_path : "/", what);
+	finish(w, false, msg);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* Waits for the socket to become readable or writable, within what is left of the timeout. */
+static void io_wait(probe_worker_t *w, short what)
+{
+	double left = w->deadline - mono_now();
+	struct timeval tv;
+
+	if (w->io) {
+		event_free(w->io);
+		w->io = NULL;
+	}
+	if (left <= 0) {
+		on_io(w->fd, EV_TIMEOUT, w);
 		return;
 	}
-	if (w->io_state == IO_CONNECT) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+	tv = tv_of(left);
+	w->io = event_new(w->base, w->fd, what, on_io, w);
+	if (!w->io) {
+		finish(w, false, "out of memory");
+		return;
+	}
+	event_add(w->io, &tv);
+}
+
+static bool has_header(const probe_worker_t *w, const char *name, const char **ret_value)
+{
+	const json_t *hd;
+	size_t i;
+
+	json_array_foreach(w->spec.headers, i, hd) {
+		if (strcasecmp(json_string_value(json_object_get(hd, "name")), name) == 0) {
+			if (ret_value)
+				*ret_value = json_string_value(json_object_get(hd, "value"));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The request as Go's client sends a kubelet probe (prober/http/request.go): the spec's headers,
+ * User-Agent and Accept unless the spec sets them (an empty Accept removes it), Connection: close
+ * (keep-alives off). A Host header of the spec wins, but only until an absolute redirect. */
+static int build_request(probe_worker_t *w)
+{
+	const char *accept = NULL;
+	size_t cap = sizeof(w->out);
+	const json_t *hd;
+	size_t i;
+	int n;
+
+	n = snprintf(w->out, cap, "GET %s HTTP/1.1\r\n", w->req_path);
+	if (!(w->keep_host && has_header(w, "Host", NULL)))
+		n += snprintf(w->out + n, cap - (size_t)n, "Host: %s\r\n", w->target);
+	if (!has_header(w, "User-Agent", NULL))
+		n += snprintf(w->out + n, cap - (size_t)n, "User-Agent: " PROBE_USER_AGENT "\r\n");
+	if (!has_header(w, "Accept", &accept))
+		n += snprintf(w->out + n, cap - (size_t)n, "Accept: */*\r\n");
+	n += snprintf(w->out + n, cap - (size_t)n, "Connection: close\r\n");
+	json_array_foreach(w->spec.headers, i, hd) {
+		const char *name = json_string_value(json_object_get(hd, "name")),
+			   *value = json_string_value(json_object_get(hd, "value"));
+		if (n >= (int)cap)
+			break;
+		if ((strcasecmp(name, "Host") == 0 && !w->keep_host) || (strcasecmp(name, "Accept") == 0 && !*value))
+			continue;
+		n += snprintf(w->out + n, cap - (size_t)n, "%s: %s\r\n", name, value);
+	}
+	if (n < (int)cap)
+		n += snprintf(w->out + n, cap - (size_t)n, "\r\n");
+	if (n >= (int)cap)
+		return -EMSGSIZE;
+	w->olen = (size_t)n;
+	w->ooff = 0;
+	return 0;
+}
+
+static int tls_start(probe_worker_t *w)
+{
+	struct in_addr a;
+
+	if (!w->tls_ctx) {
+		static const unsigned char alpn[] = "\x08http/1.1";
+		w->tls_ctx = SSL_CTX_new(TLS_client_method());
+		if (!w->tls_ctx)
+			return -ENOMEM;
+		/* crypto/tls's client default floor; no verification (InsecureSkipVerify, prober/http) */
+		SSL_CTX_set_min_proto_version(w->tls_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_verify(w->tls_ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_options(w->tls_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+		SSL_CTX_set_mode(w->tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+		SSL_CTX_set_alpn_protos(w->tls_ctx, alpn, sizeof(alpn) - 1);
+	}
+	w->ssl = SSL_new(w->tls_ctx);
+	if (!w->ssl || SSL_set_fd(w->ssl, w->fd) != 1)
+		return -ENOMEM;
+	SSL_set_connect_state(w->ssl);
+	/* SNI is the URL's host name; crypto/tls sends none for an IP literal (RFC 6066 s3) */
+	if (inet_pton(AF_INET, w->req_ip, &a) != 1 && SSL_set_tlsext_host_name(w->ssl, w->req_ip) != 1)
+		return -ENOMEM;
+	w->peeked = false;
+	return 0;
+}
+
+/* What went wrong in a TLS call, roughly as crypto/tls says it. */
+static void tls_fail(probe_worker_t *w, int ret, int err)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
+	if (err == SSL_ERROR_SYSCALL && errno && ret < 0)
+		fail_get(w, "read tcp %s: %s", w->target, strerror(errno));
+	else if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && !e))
+		fail_get(w, "EOF");
+	else if (reason && strstr(reason, "alert"))
+		fail_get(w, "remote error: tls: %s", reason);
+	else
+		fail_get(w, "tls: %s", reason ? reason : "handshake failure");
+}
+
+static void request_start(probe_worker_t *w);
+
+/* A redirect's Location resolved against the current URL (RFC 3986 s5, without dot segments):
+ * same host name -> the next request; another host -> the 3xx is the answer (Go's ErrUseLastResponse,
+ * which the kubelet reports as a warning and counts as success). */
+static void follow_redirect(probe_worker_t *w, const char *loc, size_t len)
+{
+	char l[2048], host[256] = "", *path = NULL;
+	const char *p = l, *orig = w->spec.host[0] ? w->spec.host : w->ip;
+	bool https = w->https, absolute = false;
+	int port = w->req_port;
+
+	if (len >= sizeof(l)) {
+		fail_get(w, "Location header too long");
+		return;
+	}
+	memcpy(l, loc, len);
+	l[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)l[i] <= ' ' || l[i] == 0x7f) {
+			fail_get(w, "failed to parse Location header");
+			return;
+		}
+	}
+	l[strcspn(l, "#")] = '\0';
+	if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0 || strncmp(p, "//", 2) == 0) {
+		size_t hl;
+		char *colon;
+		absolute = p[0] != '/'; /* Go keeps a spec Host header only for a Location without a scheme */
+		if (p[0] != '/') {
+			https = p[4] == 's' || p[4] == 'S';
+			p += https ? 8 : 7;
+		} else {
+			p += 2;
+		}
+		hl = strcspn(p, "/?");
+		if (hl == 0 || hl >= sizeof(host)) {
+			fail_get(w, "failed to parse Location header");
+			return;
+		}
+		memcpy(host, p, hl);
+		host[hl] = '\0';
+		p += hl;
+		port = https ? 443 : 80;
+		if ((colon = strrchr(host, ':')) && !strchr(colon, ']')) {
+			char *end;
+			long v = strtol(colon + 1, &end, 10);
+			if (*end || v < 1 || v > 65535) {
+				fail_get(w, "failed to parse Location header");
+				return;
+			}
+			port = (int)v;
+			*colon = '\0';
+		}
+		if (strcmp(host, orig) != 0) {
+			finish(w, true, ""); /* "Probe terminated redirects" */
+			return;
+		}
+		if (asprintf(&path, "%s%s", *p == '?' ? "/" : "", *p ? p : "/") < 0)
+			path = NULL;
+	} else if (p[0] == '/') {
+		path = strdup(p);
+	} else {
+		/* relative to the current path's directory */
+		const char *slash = strrchr(w->req_path, '/');
+		int dl = slash ? (int)(slash - w->req_path) + 1 : 1;
+		if (asprintf(&path, "%.*s%s", dl, slash ? w->req_path : "/", p) < 0)
+			path = NULL;
+	}
+	if (!path) {
+		finish(w, false, "out of memory");
+		return;
+	}
+	conn_close(w);
+	free(w->req_path);
+	w->req_path = path;
+	w->https = https;
+	w->req_port = port;
+	w->keep_host = w->keep_host && !absolute;
+	snprintf(w->target, sizeof(w->target), "%s:%d", w->req_ip, w->req_port);
+	if (w->nreq >= PROBE_MAX_REQUESTS) {
+		fail_get(w, "stopped after %d redirects", PROBE_MAX_REQUESTS);
+		return;
+	}
+	request_start(w);
+}
+
+/* The reply's status line and headers are in w->buf (or all the server sent before closing). */
+static void on_response(probe_worker_t *w)
+{
+	char proto[16], msg[64];
+	int code = 0;
+
+	w->buf[w->blen] = '\0';
+	if (w->blen == 0) {
+		fail_get(w, "EOF");
+		return;
+	}
+	if (sscanf(w->buf, "%15s %3d", proto, &code) != 2 || strncmp(proto, "HTTP/", 5) != 0) {
+		fail_get(w, "malformed HTTP response");
+		return;
+	}
+	if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
+		/* Location: searched in the header block only (it ends at the first empty line) */
+		char *end = strstr(w->buf, "\r\n\r\n"), *line = strstr(w->buf, "\r\n");
+		while (line && (!end || line < end)) {
+			line += 2;
+			if (strncasecmp(line, "Location:", 9) == 0) {
+				char *v = line + 9, *eol = strstr(v, "\r\n");
+				size_t n;
+				while (*v == ' ' || *v == '\t')
+					v++;
+				n = eol ? (size_t)(eol - v) : strlen(v);
+				while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+					n--;
+				if (n > 0) {
+					follow_redirect(w, v, n);
+					return;
+				}
+				break;
+			}
+			line = strstr(line, "\r\n");
+		}
+	}
+	/* prober/http: success is 200 <= code < 400 (a 3xx left unfollowed is a warning, still success) */
+	if (code >= 200 && code < 400) {
+		finish(w, true, "");
+	} else {
+		snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
+		finish(w, false, msg);
+	}
+}
+
+/* Advances the probe as far as the socket allows, then waits for it. */
+static void io_step(probe_worker_t *w)
+{
+	int soerr = 0, r;
+	socklen_t sl = sizeof(soerr);
+	char msg[512];
+
+	switch (w->io_state) {
+	case IO_CONNECT:
+		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 			soerr = errno;
 		if (soerr) {
 			const char *e = soerr == ECONNREFUSED ? "connection refused"
 					: soerr == EHOSTUNREACH ? "no route to host"
 								 : strerror(soerr);
-			if (w->spec.handler == PROBE_HTTP)
-				snprintf(msg, sizeof(msg), "Get \"http://%s%s\": dial tcp %s: connect: %s", w->target,
-					 w->spec.path, w->target, e);
-			else
+			if (w->spec.handler == PROBE_HTTP) {
+				fail_get(w, "dial tcp %s: connect: %s", w->target, e);
+			} else {
 				snprintf(msg, sizeof(msg), "dial tcp %s: connect: %s", w->target, e);
-			finish(w, false, msg);
+				finish(w, false, msg);
+			}
 			return;
 		}
 		if (w->spec.handler == PROBE_TCP) {
 			finish(w, true, "");
 			return;
 		}
-		{
-			/* the request as Go's client sends a kubelet probe; a Host header of the spec wins */
-			char req[4096];
-			int n;
-			bool host_set = false;
-			const json_t *hd;
-			size_t i;
-			json_array_foreach(w->spec.headers, i, hd) {
-				if (strcasecmp(json_string_value(json_object_get(hd, "name")), "Host") == 0)
-					host_set = true;
+		if (build_request(w) < 0) {
+			fail_get(w, "request headers too large");
+			return;
+		}
+		if (w->https) {
+			if (tls_start(w) < 0) {
+				finish(w, false, "out of memory");
+				return;
 			}
-			n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n", w->spec.path);
-			if (!host_set)
-				n += snprintf(req + n, sizeof(req) - (size_t)n, "Host: %s\r\n", w->target);
-			n += snprintf(req + n, sizeof(req) - (size_t)n,
-				      "User-Agent: " PROBE_USER_AGENT "\r\nAccept: */*\r\nConnection: close\r\n");
-			json_array_foreach(w->spec.headers, i, hd) {
-				if (n >= (int)sizeof(req))
-					break;
-				n += snprintf(req + n, sizeof(req) - (size_t)n, "%s: %s\r\n",
-					      json_string_value(json_object_get(hd, "name")),
-					      json_string_value(json_object_get(hd, "value")));
-			}
-			if (n < (int)sizeof(req))
-				n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
-			/* a fresh socket's send buffer takes a few KiB at once */
-			if (n >= (int)sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-				snprintf(msg, sizeof(msg), "Get \"http://%s%s\": write: %s", w->target, w->spec.path,
-					 strerror(errno ? errno : EMSGSIZE));
-				finish(w, false, msg);
+			w->io_state = IO_HANDSHAKE;
+		} else {
+			w->io_state = IO_WRITE;
+		}
+		io_step(w);
+		return;
+	case IO_HANDSHAKE:
+		if (!w->peeked) {
+			/* net/http: a bad TLS record that reads "HTTP/" is a plain HTTP server (golang.org/issue/11111) */
+			char head[5];
+			ssize_t n = recv(w->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+				w->peeked = true;
+			if (n == (ssize_t)sizeof(head) && memcmp(head, "HTTP/", 5) == 0) {
+				fail_get(w, "http: server gave HTTP response to HTTPS client");
 				return;
 			}
 		}
+		ERR_clear_error();
+		r = SSL_do_handshake(w->ssl);
+		if (r == 1) {
+			w->io_state = IO_WRITE;
+			io_step(w);
+			return;
+		}
+		r = SSL_get_error(w->ssl, r);
+		if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+			io_wait(w, r == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+			return;
+		}
+		tls_fail(w, -1, r);
+		return;
+	case IO_WRITE:
+		while (w->ooff < w->olen) {
+			ssize_t n;
+			if (w->ssl) {
+				ERR_clear_error();
+				r = SSL_write(w->ssl, w->out + w->ooff, (int)(w->olen - w->ooff));
+				if (r <= 0) {
+					r = SSL_get_error(w->ssl, r);
+					if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+						io_wait(w, r == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+						return;
+					}
+					tls_fail(w, -1, r);
+					return;
+				}
+				n = r;
+			} else {
+				n = send(w->fd, w->out + w->ooff, w->olen - w->ooff, MSG_NOSIGNAL);
+				if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+					io_wait(w, EV_WRITE);
+					return;
+				}
+				if (n < 0) {
+					fail_get(w, "write tcp %s: %s", w->target, strerror(errno));
+					return;
+				}
+			}
+			w->ooff += (size_t)n;
+		}
 		w->io_state = IO_READ;
 		w->blen = 0;
-		return; /* the event is persistent; re-registered for reading below */
-	}
-	/* IO_READ */
-	{
-		ssize_t r = recv(fd, w->buf + w->blen, PROBE_READ_MAX - w->blen, 0);
-		char *eol;
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r > 0)
-			w->blen += (size_t)r;
-		w->buf[w->blen] = '\0';
-		eol = strstr(w->buf, "\r\n");
-		if (!eol && r > 0 && w->blen < PROBE_READ_MAX)
-			return;
-		{
-			int code = 0;
-			char proto[16];
-			if (sscanf(w->buf, "%15s %3d", proto, &code) != 2 || strncmp(proto, "HTTP/", 5) != 0) {
-				snprintf(msg, sizeof(msg), "Get \"http://%s%s\": %s", w->target, w->spec.path,
-					 r < 0 ? strerror(errno) : "malformed HTTP response");
-				finish(w, false, msg);
-				return;
-			}
-			/* prober/http: success is 200 <= code < 400 */
-			if (code >= 200 && code < 400) {
-				finish(w, true, "");
+		/* fall through */
+	case IO_READ:
+		for (;;) {
+			ssize_t n;
+			bool eof = false;
+			if (w->ssl) {
+				ERR_clear_error();
+				r = SSL_read(w->ssl, w->buf + w->blen, (int)(PROBE_READ_MAX - w->blen));
+				if (r <= 0) {
+					r = SSL_get_error(w->ssl, r);
+					if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+						io_wait(w, r == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+						return;
+					}
+					if (r != SSL_ERROR_ZERO_RETURN && w->blen == 0) {
+						tls_fail(w, -1, r);
+						return;
+					}
+					eof = true;
+				}
+				n = r > 0 ? r : 0;
 			} else {
-				snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
-				finish(w, false, msg);
+				n = recv(w->fd, w->buf + w->blen, PROBE_READ_MAX - w->blen, 0);
+				if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+					io_wait(w, EV_READ);
+					return;
+				}
+				if (n < 0) {
+					if (w->blen == 0) {
+						fail_get(w, "read tcp %s: %s", w->target, strerror(errno));
+						return;
+					}
+					n = 0;
+				}
+				eof = n == 0;
+			}
+			w->blen += (size_t)n;
+			w->buf[w->blen] = '\0';
+			/* the header block is all we need (the body is not looked at) */
+			if (eof || w->blen == PROBE_READ_MAX || strstr(w->buf, "\r\n\r\n")) {
+				on_response(w);
+				return;
 			}
 		}
 	}
 }
 
-static void on_io_wrap(evutil_socket_t fd, short what, void *arg);
-
-/* connect() from the event loop; socket writable means the connect finished (both HTTP and TCP). */
-static void start_connect(probe_worker_t *w)
+static void on_io(evutil_socket_t fd, short what, void *arg)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)w->spec.port) };
-	struct timeval tv = { w->spec.timeout, 0 };
-	const char *ip = w->spec.host[0] ? w->spec.host : w->ip;
+	probe_worker_t *w = arg;
+	char msg[512];
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		/* http.Client.Timeout covers dial, TLS handshake and headers alike */
+		if (w->spec.handler == PROBE_HTTP) {
+			fail_get(w, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
+		} else {
+			snprintf(msg, sizeof(msg), "dial tcp %s: i/o timeout", w->target);
+			finish(w, false, msg);
+		}
+		return;
+	}
+	io_step(w);
+}
+
+/* connect() from the event loop; socket writable means the connect finished (HTTP, HTTPS and TCP). */
+static void request_start(probe_worker_t *w)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)w->req_port) };
 	char msg[256];
 
-	snprintf(w->target, sizeof(w->target), "%s:%d", ip, w->spec.port);
-	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1) {
+	w->nreq++;
+	if (inet_pton(AF_INET, w->req_ip, &sa.sin_addr) != 1) {
 		snprintf(msg, sizeof(msg), "dial tcp %s: the pod has no IPv4 address", w->target);
 		finish(w, false, msg);
 		return;
@@ -471,38 +840,38 @@ static void start_connect(probe_worker_t *w)
 		return;
 	}
 	if (connect(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		snprintf(msg, sizeof(msg), "dial tcp %s: connect: %s", w->target,
-			 errno == ECONNREFUSED ? "connection refused" : strerror(errno));
-		finish(w, false, msg);
+		const char *e = errno == ECONNREFUSED ? "connection refused" : strerror(errno);
+		if (w->spec.handler == PROBE_HTTP) {
+			fail_get(w, "dial tcp %s: connect: %s", w->target, e);
+		} else {
+			snprintf(msg, sizeof(msg), "dial tcp %s: connect: %s", w->target, e);
+			finish(w, false, msg);
+		}
 		return;
 	}
 	w->io_state = IO_CONNECT;
-	w->io = event_new(w->base, w->fd, EV_WRITE, on_io_wrap, w);
-	if (!w->io) {
-		finish(w, false, "out of memory");
-		return;
-	}
-	event_add(w->io, &tv);
+	io_wait(w, EV_WRITE);
 }
 
-/* After the connect: read, with timeoutSeconds again for the reply. */
-static void on_io_wrap(evutil_socket_t fd, short what, void *arg)
+static void probe_begin(probe_worker_t *w)
 {
-	probe_worker_t *w = arg;
-	int before = w->io_state;
+	const char *ip = w->spec.host[0] ? w->spec.host : w->ip;
 
-	on_io(fd, what, arg);
-	/* finish() freed w->io; otherwise switch a finished connect over to reading */
-	if (w->io && before == IO_CONNECT && w->io_state == IO_READ) {
-		struct timeval tv = { w->spec.timeout, 0 };
-		event_free(w->io);
-		w->io = event_new(w->base, w->fd, EV_READ | EV_PERSIST, on_io, w);
-		if (!w->io) {
+	snprintf(w->req_ip, sizeof(w->req_ip), "%s", ip);
+	w->req_port = w->spec.port;
+	snprintf(w->target, sizeof(w->target), "%s:%d", ip, w->spec.port);
+	w->https = w->spec.https;
+	w->keep_host = true;
+	w->nreq = 0;
+	w->deadline = mono_now() + w->spec.timeout;
+	if (w->spec.handler == PROBE_HTTP) {
+		w->req_path = strdup(w->spec.path ? w->spec.path : "/");
+		if (!w->req_path) {
 			finish(w, false, "out of memory");
 			return;
 		}
-		event_add(w->io, &tv);
 	}
+	request_start(w);
 }
 
 static void on_exec_done(int status, const char *output, size_t len, void *arg)
@@ -565,7 +934,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	start_connect(w);
+	probe_begin(w);
 }
 
 int probe_worker_new(struct event_base *base, runtime_t *rt, probe_spec_t *spec, const char *pod_uid,
@@ -605,6 +974,7 @@ void probe_worker_free(probe_worker_t *w)
 	probe_spec_clear(&w->spec);
 	free(w->uid);
 	free(w->container);
+	SSL_CTX_free(w->tls_ctx);
 	free(w);
 }
 

@@ -2,6 +2,8 @@
  * each with an httpGet, tcpSocket or exec handler and upstream's defaults (period 10 s, timeout 1 s,
  * successThreshold 1, failureThreshold 3, initialDelaySeconds 0). HTTP and TCP probes connect from
  * the node's network namespace (the agent's) to the pod IP; exec probes run through runtime_exec().
+ * httpGet with scheme HTTPS speaks TLS on the same non-blocking socket, verifying nothing (the
+ * kubelet's probe transport sets InsecureSkipVerify), and redirects to the same host are followed.
  *
  * Three parts: the spec parser and the result bookkeeping are pure (unit-tested); the worker runs
  * one probe of one container on the agent's event loop. */
@@ -27,6 +29,7 @@ typedef struct probe_spec {
 	probe_handler_t handler;
 	int port;           /* HTTP, TCP: resolved (named ports through the container's ports) */
 	char host[64];      /* HTTP, TCP: the spec's host; "" = the pod IP */
+	bool https;         /* HTTP: scheme HTTPS (TLS without certificate verification, as the kubelet) */
 	char *path;         /* HTTP: "/..." (owned) */
 	json_t *headers;    /* HTTP: httpHeaders [{name, value}] (owned reference) or NULL */
 	char **argv;        /* EXEC: NULL-terminated (owned) */

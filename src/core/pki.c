@@ -1100,3 +1100,46 @@ fail:
 	free(o);
 	return r;
 }
+
+int tls_self_signed_ctx_new(const char *cn, SSL_CTX **ret)
+{
+	const struct pki_cert_spec spec = { cn, NULL, false, PKI_LEAF_DAYS, "serverAuth" };
+	SSL_CTX *ctx = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *crt = NULL;
+	int r;
+
+	if (!cn || !*cn || !ret)
+		return -EINVAL;
+	key = EVP_EC_gen("P-256");
+	if (!key) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	r = cert_issue(&spec, key, NULL, NULL, NULL, &crt);
+	if (r < 0)
+		goto out;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = -EIO;
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
+		goto out;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate(ctx, crt) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto out;
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	*ret = ctx;
+	ctx = NULL;
+	r = 0;
+out:
+	SSL_CTX_free(ctx);
+	X509_free(crt);
+	EVP_PKEY_free(key);
+	if (r < 0)
+		ERR_clear_error();
+	return r;
+}

@@ -57,3 +57,9 @@ int tls_server_ctx_new(const char *dir, SSL_CTX **ret);
  * missing or empty, or a CN/O holds a NUL, or an O holds ',' (it could not be told apart);
  * -EINVAL for NULL arguments. */
 int tls_peer_user(SSL *ssl, char **ret_user, char **ret_groups);
+
+/* A TLS server context with a fresh in-memory EC P-256 key and a self-signed certificate (CN = cn, no
+ * SANs, serverAuth, 1 year) for test servers whose clients do not verify (kubelet HTTPS probes skip
+ * verification). Nothing is written to disk. TLS 1.2 minimum, ALPN http/1.1 as above. *ret: caller
+ * frees with SSL_CTX_free(). -EINVAL for an empty cn, -EIO, -ENOMEM. */
+int tls_self_signed_ctx_new(const char *cn, SSL_CTX **ret);
