@@ -709,6 +709,12 @@ static void io_step(probe_worker_t *w)
 				fail_get(w, "http: server gave HTTP response to HTTPS client");
 				return;
 			}
+			/* crypto/tls: a first record that is neither handshake nor alert (content types 21, 22)
+			 * or not of TLS's major version 3 is not TLS at all */
+			if (n == (ssize_t)sizeof(head) && ((head[0] != 21 && head[0] != 22) || head[1] != 3)) {
+				fail_get(w, "tls: first record does not look like a TLS handshake");
+				return;
+			}
 		}
 		ERR_clear_error();
 		r = SSL_do_handshake(w->ssl);

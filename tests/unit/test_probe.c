@@ -174,8 +174,9 @@ typedef struct lab {
 	SSL_CTX *tls;
 	int http_port, https_port;
 	int plain_fd, plain_port;  /* answers anything with an HTTP 400 at once, as Go's server does TLS */
+	int junk_fd, junk_port;    /* answers with bytes that are neither TLS nor an HTTP status line */
 	int mute_fd, mute_port;    /* accepts and never says a word */
-	struct event *plain_ev;
+	struct event *plain_ev, *junk_ev;
 	int accepted[8];
 	int naccepted;
 } lab_t;
@@ -267,14 +268,16 @@ static int listen_any(int *ret_port)
 
 static void on_plain(evutil_socket_t fd, short what, void *arg)
 {
-	static const char resp[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+	static const char http400[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+			  junk[] = "<HTML><HEAD><TITLE>400 Bad Request</TITLE></HEAD></HTML>\n";
 	lab_t *l = arg;
 	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	const char *resp = fd == l->plain_fd ? http400 : junk;
 
 	(void)what;
 	if (c < 0)
 		return;
-	if (send(c, resp, sizeof(resp) - 1, MSG_NOSIGNAL) < 0) {
+	if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0) {
 		/* the probe sees the close instead */
 	}
 	if (l->naccepted < 8)
@@ -289,6 +292,7 @@ static int lab_up(lab_t *l)
 	int fd;
 
 	memset(l, 0, sizeof(*l));
+	l->plain_fd = l->junk_fd = l->mute_fd = -1;
 	l->base = event_base_new();
 	if (!l->base || tls_self_signed_ctx_new("probe-test", &l->tls) < 0)
 		return -1;
@@ -304,11 +308,14 @@ static int lab_up(lab_t *l)
 	if ((fd = listen_any(&l->https_port)) < 0 || !(bs = evhttp_accept_socket_with_handle(l->https, fd)))
 		return -1;
 	l->plain_fd = listen_any(&l->plain_port);
+	l->junk_fd = listen_any(&l->junk_port);
 	l->mute_fd = listen_any(&l->mute_port);
-	if (l->plain_fd < 0 || l->mute_fd < 0)
+	if (l->plain_fd < 0 || l->junk_fd < 0 || l->mute_fd < 0)
 		return -1;
 	l->plain_ev = event_new(l->base, l->plain_fd, EV_READ | EV_PERSIST, on_plain, l);
-	return l->plain_ev && event_add(l->plain_ev, NULL) == 0 ? 0 : -1;
+	l->junk_ev = event_new(l->base, l->junk_fd, EV_READ | EV_PERSIST, on_plain, l);
+	return l->plain_ev && l->junk_ev && event_add(l->plain_ev, NULL) == 0 && event_add(l->junk_ev, NULL) == 0
+		       ? 0 : -1;
 }
 
 static void lab_down(lab_t *l)
@@ -317,8 +324,12 @@ static void lab_down(lab_t *l)
 		close(l->accepted[i]);
 	if (l->plain_ev)
 		event_free(l->plain_ev);
+	if (l->junk_ev)
+		event_free(l->junk_ev);
 	if (l->plain_fd >= 0)
 		close(l->plain_fd);
+	if (l->junk_fd >= 0)
+		close(l->junk_fd);
 	if (l->mute_fd >= 0)
 		close(l->mute_fd);
 	if (l->http)
@@ -440,6 +451,11 @@ static void test_worker_https(void)
 	CHECK(o.done && !o.ok);
 	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": http: server gave HTTP response to HTTPS client",
 		 l.plain_port);
+	expect_msg(&o, want);
+	o = probe_at(&l, "HTTPS", l.junk_port, "/ok", &secs);
+	CHECK(o.done && !o.ok);
+	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": tls: first record does not look like a TLS handshake",
+		 l.junk_port);
 	expect_msg(&o, want);
 
 	/* an HTTP probe at the TLS port: the TLS server drops the connection, no status line */
