@@ -525,83 +525,155 @@ static void tls_fail(probe_worker_t *w, int ret, int err)
 
 static void request_start(probe_worker_t *w);
 
-/* A redirect's Location resolved against the current URL (RFC 3986 s5, without dot segments):
- * same host name -> the next request; another host -> the 3xx is the answer (Go's ErrUseLastResponse,
- * which the kubelet reports as a warning and counts as success). */
-static void follow_redirect(probe_worker_t *w, const char *loc, size_t len)
+static bool is_ctl_or_space(const char *s, size_t len)
 {
-	char l[2048], host[256] = "", *path = NULL;
-	const char *p = l, *orig = w->spec.host[0] ? w->spec.host : w->ip;
-	bool https = w->https, absolute = false;
-	int port = w->req_port;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return true;
+	return false;
+}
 
-	if (len >= sizeof(l)) {
-		fail_get(w, "Location header too long");
-		return;
+int probe_http_parse(const char *buf, size_t len, int *ret_code, const char **ret_loc, size_t *ret_loclen)
+{
+	const char *end = buf + len, *p = buf + 5, *eol, *hend, *loc = NULL;
+	size_t loclen = 0;
+	int code = 0;
+
+	if (len < 5 || memcmp(buf, "HTTP/", 5) != 0)
+		return -EBADMSG;
+	while (p < end && *p != ' ' && *p != '\r' && *p != '\n')
+		p++; /* the version */
+	if (p == end || *p != ' ')
+		return -EBADMSG;
+	p++;
+	for (int i = 0; i < 3; i++, p++) {
+		if (p == end || *p < '0' || *p > '9')
+			return -EBADMSG;
+		code = code * 10 + (*p - '0');
 	}
-	memcpy(l, loc, len);
-	l[len] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)l[i] <= ' ' || l[i] == 0x7f) {
-			fail_get(w, "failed to parse Location header");
-			return;
+	if (p < end && *p != ' ' && *p != '\r' && *p != '\n')
+		return -EBADMSG;
+	/* the header block ends at the first empty line, or where the bytes we have end */
+	hend = memmem(buf, len, "\r\n\r\n", 4);
+	hend = hend ? hend + 2 : end;
+	eol = p < hend ? memmem(p, (size_t)(hend - p), "\r\n", 2) : NULL;
+	while (eol && eol + 2 < hend) {
+		const char *line = eol + 2, *le = memmem(line, (size_t)(hend - line), "\r\n", 2);
+		size_t ll = le ? (size_t)(le - line) : (size_t)(hend - line);
+		if (ll >= 9 && strncasecmp(line, "Location:", 9) == 0) {
+			loc = line + 9;
+			loclen = ll - 9;
+			while (loclen > 0 && (*loc == ' ' || *loc == '\t'))
+				loc++, loclen--;
+			while (loclen > 0 && (loc[loclen - 1] == ' ' || loc[loclen - 1] == '\t'))
+				loclen--;
+			if (loclen == 0)
+				loc = NULL;
+			break;
 		}
+		eol = le;
 	}
-	l[strcspn(l, "#")] = '\0';
-	if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0 || strncmp(p, "//", 2) == 0) {
+	*ret_code = code;
+	*ret_loc = loc;
+	*ret_loclen = loc ? loclen : 0;
+	return 0;
+}
+
+int probe_redirect_resolve(const char *loc, size_t len, const probe_url_t *cur, probe_url_t *ret)
+{
+	probe_url_t u = { .https = cur->https, .port = cur->port };
+	const char *p = loc, *end = loc + len;
+
+	if (len == 0 || len >= PROBE_URL_MAX || is_ctl_or_space(loc, len))
+		return -EBADMSG;
+	end = memchr(loc, '#', len) ? memchr(loc, '#', len) : end; /* a fragment is the client's own */
+	snprintf(u.host, sizeof(u.host), "%s", cur->host);
+	if ((end - p >= 7 && strncasecmp(p, "http://", 7) == 0) || (end - p >= 8 && strncasecmp(p, "https://", 8) == 0) ||
+	    (end - p >= 2 && p[0] == '/' && p[1] == '/')) {
+		const char *h, *colon = NULL;
 		size_t hl;
-		char *colon;
-		absolute = p[0] != '/'; /* Go keeps a spec Host header only for a Location without a scheme */
+		/* Go keeps a spec Host header only for a Location without a scheme */
+		u.absolute = p[0] != '/';
 		if (p[0] != '/') {
-			https = p[4] == 's' || p[4] == 'S';
-			p += https ? 8 : 7;
+			u.https = p[4] == 's' || p[4] == 'S';
+			p += u.https ? 8 : 7;
 		} else {
 			p += 2;
 		}
-		hl = strcspn(p, "/?");
-		if (hl == 0 || hl >= sizeof(host)) {
-			fail_get(w, "failed to parse Location header");
-			return;
-		}
-		memcpy(host, p, hl);
-		host[hl] = '\0';
-		p += hl;
-		port = https ? 443 : 80;
-		if ((colon = strrchr(host, ':')) && !strchr(colon, ']')) {
-			char *end;
-			long v = strtol(colon + 1, &end, 10);
-			if (*end || v < 1 || v > 65535) {
-				fail_get(w, "failed to parse Location header");
-				return;
+		h = p;
+		while (p < end && *p != '/' && *p != '?')
+			p++;
+		hl = (size_t)(p - h);
+		u.port = u.https ? 443 : 80;
+		for (const char *c = h; c < p; c++)
+			if (*c == ':')
+				colon = c;
+		if (colon && memchr(colon, ']', (size_t)(p - colon)) == NULL) {
+			long v = 0;
+			if (colon + 1 == p || p - colon > 6)
+				return -EBADMSG;
+			for (const char *c = colon + 1; c < p; c++) {
+				if (*c < '0' || *c > '9')
+					return -EBADMSG;
+				v = v * 10 + (*c - '0');
 			}
-			port = (int)v;
-			*colon = '\0';
+			if (v < 1 || v > 65535)
+				return -EBADMSG;
+			u.port = (int)v;
+			hl = (size_t)(colon - h);
 		}
-		if (strcmp(host, orig) != 0) {
-			finish(w, true, ""); /* "Probe terminated redirects" */
-			return;
-		}
-		if (asprintf(&path, "%s%s", *p == '?' ? "/" : "", *p ? p : "/") < 0)
-			path = NULL;
+		if (hl == 0 || hl >= sizeof(u.host))
+			return -EBADMSG;
+		memcpy(u.host, h, hl);
+		u.host[hl] = '\0';
+		if (asprintf(&u.path, "%s%.*s", p == end || *p == '?' ? "/" : "", (int)(end - p), p) < 0)
+			return -ENOMEM;
 	} else if (p[0] == '/') {
-		path = strdup(p);
+		if (asprintf(&u.path, "%.*s", (int)(end - p), p) < 0)
+			return -ENOMEM;
 	} else {
-		/* relative to the current path's directory */
-		const char *slash = strrchr(w->req_path, '/');
-		int dl = slash ? (int)(slash - w->req_path) + 1 : 1;
-		if (asprintf(&path, "%.*s%s", dl, slash ? w->req_path : "/", p) < 0)
-			path = NULL;
+		/* relative to the current path's directory (RFC 3986 s5.2.3; dot segments are left alone) */
+		const char *slash = cur->path ? strrchr(cur->path, '/') : NULL;
+		int dl = slash ? (int)(slash - cur->path) + 1 : 1;
+		if (asprintf(&u.path, "%.*s%.*s", dl, slash ? cur->path : "/", (int)(end - p), p) < 0)
+			return -ENOMEM;
 	}
-	if (!path) {
+	*ret = u;
+	return 0;
+}
+
+static void request_start(probe_worker_t *w);
+
+/* Go's redirect checker as the kubelet sets it: same host name -> the next request; another host ->
+ * the 3xx is the answer (ErrUseLastResponse: the kubelet's "Probe terminated redirects" warning,
+ * counted as success). */
+static void follow_redirect(probe_worker_t *w, const char *loc, size_t len)
+{
+	probe_url_t cur = { .https = w->https, .port = w->req_port, .path = w->req_path }, next;
+	const char *orig = w->spec.host[0] ? w->spec.host : w->ip;
+	int r;
+
+	snprintf(cur.host, sizeof(cur.host), "%s", w->req_ip);
+	r = probe_redirect_resolve(loc, len, &cur, &next);
+	if (r == -ENOMEM) {
 		finish(w, false, "out of memory");
+		return;
+	}
+	if (r < 0) {
+		fail_get(w, "failed to parse Location header");
+		return;
+	}
+	if (strcmp(next.host, orig) != 0) {
+		free(next.path);
+		finish(w, true, "");
 		return;
 	}
 	conn_close(w);
 	free(w->req_path);
-	w->req_path = path;
-	w->https = https;
-	w->req_port = port;
-	w->keep_host = w->keep_host && !absolute;
+	w->req_path = next.path;
+	w->https = next.https;
+	w->req_port = next.port;
+	w->keep_host = w->keep_host && !next.absolute;
 	snprintf(w->target, sizeof(w->target), "%s:%d", w->req_ip, w->req_port);
 	if (w->nreq >= PROBE_MAX_REQUESTS) {
 		fail_get(w, "stopped after %d redirects", PROBE_MAX_REQUESTS);
@@ -613,39 +685,22 @@ static void follow_redirect(probe_worker_t *w, const char *loc, size_t len)
 /* The reply's status line and headers are in w->buf (or all the server sent before closing). */
 static void on_response(probe_worker_t *w)
 {
-	char proto[16], msg[64];
-	int code = 0;
+	const char *loc;
+	size_t loclen;
+	char msg[64];
+	int code;
 
-	w->buf[w->blen] = '\0';
 	if (w->blen == 0) {
 		fail_get(w, "EOF");
 		return;
 	}
-	if (sscanf(w->buf, "%15s %3d", proto, &code) != 2 || strncmp(proto, "HTTP/", 5) != 0) {
+	if (probe_http_parse(w->buf, w->blen, &code, &loc, &loclen) < 0) {
 		fail_get(w, "malformed HTTP response");
 		return;
 	}
-	if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
-		/* Location: searched in the header block only (it ends at the first empty line) */
-		char *end = strstr(w->buf, "\r\n\r\n"), *line = strstr(w->buf, "\r\n");
-		while (line && (!end || line < end)) {
-			line += 2;
-			if (strncasecmp(line, "Location:", 9) == 0) {
-				char *v = line + 9, *eol = strstr(v, "\r\n");
-				size_t n;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				n = eol ? (size_t)(eol - v) : strlen(v);
-				while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-					n--;
-				if (n > 0) {
-					follow_redirect(w, v, n);
-					return;
-				}
-				break;
-			}
-			line = strstr(line, "\r\n");
-		}
+	if ((code == 301 || code == 302 || code == 303 || code == 307 || code == 308) && loc) {
+		follow_redirect(w, loc, loclen);
+		return;
 	}
 	/* prober/http: success is 200 <= code < 400 (a 3xx left unfollowed is a warning, still success) */
 	if (code >= 200 && code < 400) {

@@ -64,6 +64,29 @@ void probe_state_init(probe_state_t *st, probe_kind_t kind);
  * reaches the threshold puts the state on hold (the container is to be killed). */
 bool probe_state_record(probe_state_t *st, const probe_spec_t *spec, bool ok);
 
+/* ---- HTTP pieces (pure; fuzzed) ------------------------------------------------------------------ */
+
+#define PROBE_URL_MAX 2048
+
+/* The head of an HTTP response as the prober reads it: buf holds len bytes (no NUL needed), the
+ * start of the reply. *ret_code: the status; *ret_loc, *ret_loclen: the trimmed Location value
+ * inside buf (borrowed), NULL/0 when absent or empty. -EBADMSG without a valid status line. */
+int probe_http_parse(const char *buf, size_t len, int *ret_code, const char **ret_loc, size_t *ret_loclen);
+
+typedef struct probe_url {
+	bool https;
+	char host[256];
+	int port;
+	char *path;    /* path and query, "/..." */
+	bool absolute; /* the Location had a scheme */
+} probe_url_t;
+
+/* A redirect's Location (len bytes) resolved against the current request cur (RFC 3986 s5, without
+ * dot-segment removal): an absolute URL, a scheme-relative "//host", an absolute path or a path
+ * relative to cur's directory. *ret: ret->path owned by the caller. -EBADMSG for an empty, too long
+ * or malformed Location (spaces or control bytes, a bad port), -ENOMEM. */
+int probe_redirect_resolve(const char *loc, size_t len, const probe_url_t *cur, probe_url_t *ret);
+
 /* ---- the worker --------------------------------------------------------------------------------- */
 
 typedef struct probe_worker probe_worker_t;

@@ -166,6 +166,52 @@ static void test_parse_https(void)
 	json_decref(c);
 }
 
+static void test_http_pieces(void)
+{
+	static const char r302[] = "HTTP/1.1 302 Found\r\nContent-Length: 0\r\nlocation:  /next?a=1 \r\n\r\nLocation: /body";
+	probe_url_t cur = { .https = true, .host = "10.42.0.5", .port = 8443, .path = "/a/b?q" }, u;
+	const char *loc;
+	size_t ll;
+	int code;
+
+	CHECK_INT(probe_http_parse(r302, sizeof(r302) - 1, &code, &loc, &ll), 0);
+	CHECK_INT(code, 302);
+	CHECK(loc && ll == 9 && memcmp(loc, "/next?a=1", 9) == 0);
+	CHECK_INT(probe_http_parse("HTTP/1.0 200 OK\r\n\r\n", 19, &code, &loc, &ll), 0);
+	CHECK_INT(code, 200);
+	CHECK(loc == NULL);
+	CHECK_INT(probe_http_parse("HTTP/1.1 500", 12, &code, &loc, &ll), 0); /* cut short: the status is enough */
+	CHECK_INT(code, 500);
+	CHECK_INT(probe_http_parse("HTTP/1.1 2000 OK\r\n", 18, &code, &loc, &ll), -EBADMSG);
+	CHECK_INT(probe_http_parse("<HTML>", 6, &code, &loc, &ll), -EBADMSG);
+	CHECK_INT(probe_http_parse("HTTP/1.1 20", 11, &code, &loc, &ll), -EBADMSG);
+
+	CHECK_INT(probe_redirect_resolve("/x", 2, &cur, &u), 0);
+	CHECK(u.https && u.port == 8443 && !u.absolute);
+	CHECK_STR(u.host, "10.42.0.5");
+	CHECK_STR(u.path, "/x");
+	free(u.path);
+	CHECK_INT(probe_redirect_resolve("c#frag", 6, &cur, &u), 0);
+	CHECK_STR(u.path, "/a/c");
+	free(u.path);
+	CHECK_INT(probe_redirect_resolve("http://10.42.0.5:8080?z", 23, &cur, &u), 0);
+	CHECK(!u.https && u.port == 8080 && u.absolute);
+	CHECK_STR(u.path, "/?z");
+	free(u.path);
+	CHECK_INT(probe_redirect_resolve("HTTPS://example.com/h", 21, &cur, &u), 0);
+	CHECK(u.https && u.port == 443);
+	CHECK_STR(u.host, "example.com");
+	free(u.path);
+	CHECK_INT(probe_redirect_resolve("//10.0.0.1/", 11, &cur, &u), 0);
+	CHECK(u.https && u.port == 443 && !u.absolute);
+	CHECK_STR(u.host, "10.0.0.1");
+	free(u.path);
+	CHECK_INT(probe_redirect_resolve("http://h:99999/", 15, &cur, &u), -EBADMSG);
+	CHECK_INT(probe_redirect_resolve("http:///x", 9, &cur, &u), -EBADMSG);
+	CHECK_INT(probe_redirect_resolve("/a b", 4, &cur, &u), -EBADMSG);
+	CHECK_INT(probe_redirect_resolve("", 0, &cur, &u), -EBADMSG);
+}
+
 /* ---- the worker against local servers --------------------------------------------------------------- */
 
 typedef struct lab {
@@ -495,6 +541,7 @@ int main(void)
 	TEST_RUN(test_parse_invalid);
 	TEST_RUN(test_parse_https);
 	TEST_RUN(test_thresholds);
+	TEST_RUN(test_http_pieces);
 	TEST_RUN(test_worker_https);
 	TEST_DONE();
 }
