@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
 		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
 		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
-		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --nodeport-addresses LIST  addresses NodePorts answer on, IPv4 and IPv6 (default: the node IP)\n"
 		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
 		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
 		   "                        \"\" for none: other names are REFUSED)\n"

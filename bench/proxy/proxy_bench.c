@@ -54,14 +54,14 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	sp->port_name = strdup("");
 	sp->proto = PROXY_PROTO_TCP;
 	sp->port = getenv("PROXY_BENCH_SVC_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_SVC_PORT")) : 80;
-	sp->cluster_ip = ip4(10, 43, 1 + i / 250, i % 250 + 1);
+	sp->cluster_ip.v4 = ip4(10, 43, 1 + i / 250, i % 250 + 1);
 	if (getenv("PROXY_BENCH_AFFINITY"))
 		sp->affinity_sec = (uint32_t)atoi(getenv("PROXY_BENCH_AFFINITY"));
 	sp->n_all = eps;
 	sp->all = calloc(eps, sizeof(proxy_ep_t));
 	for (k = 0; k < eps; k++) {
 		unsigned e = i * eps + k + salt;
-		sp->all[k].addr = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
+		sp->all[k].addr.v4 = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
 		sp->all[k].has_node = !ep_override; /* endpoints on other nodes (no hairpin entry) */
 		sp->all[k].port = getenv("PROXY_BENCH_EP_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_EP_PORT")) : 8080;
 	}
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		inet_pton(AF_INET, argv[4], &ep_override); /* every endpoint this address (connect tests) */
 	proxy_parse_cidr4("10.42.0.0/16", false, &cfg.cluster_cidr);
 	proxy_parse_cidr4("10.43.0.0/16", false, &cfg.service_cidr);
-	cfg.nodeport_addrs[0] = ip4(192, 0, 2, 1);
+	cfg.nodeport_addrs[0].v4 = ip4(192, 0, 2, 1);
 	cfg.n_nodeport_addrs = 1;
 	if (getenv("PROXY_BENCH_DEBUG"))
 		log_level = LOG_DEBUG;
