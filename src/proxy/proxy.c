@@ -138,6 +138,64 @@ static void slice_update(informer_t *inf, const json_t *old, const json_t *obj, 
 	free(b);
 }
 
+/* What the caches keep (informer transforms): the fields proxy_model.c reads, shared with the
+ * delivered object rather than copied. Managed fields, owner references, targetRefs and the rest
+ * of the metadata go: with 10,000 Services and their slices they are most of the memory. */
+static json_t *svc_slim(const json_t *svc, void *arg)
+{
+	const json_t *spec = json_object_get(svc, "spec"), *st = json_object_get(svc, "status");
+	json_t *out;
+
+	(void)arg;
+	if (!json_is_object(spec))
+		return NULL;
+	out = informer_meta_copy(svc);
+	if (!out || json_object_set(out, "spec", (json_t *)spec) < 0 ||
+	    (st && json_object_set(out, "status", (json_t *)st) < 0)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static json_t *slice_slim(const json_t *slice, void *arg)
+{
+	static const char *const ep_keep[] = { "addresses", "conditions", "nodeName" };
+	const json_t *md = json_object_get(slice, "metadata"), *ep;
+	const json_t *svc = json_object_get(json_object_get(md, "labels"), SLICE_SVC_LABEL);
+	const json_t *trig = json_object_get(json_object_get(md, "annotations"), "endpoints.kubernetes.io/last-change-trigger-time");
+	json_t *out, *eps = NULL, *m, *v;
+	size_t i;
+
+	(void)arg;
+	if (!json_is_string(svc))
+		return NULL; /* not a Service's slice: nothing to proxy */
+	out = informer_meta_copy(slice);
+	if (!out)
+		return NULL;
+	m = json_object_get(out, "metadata");
+	if (json_object_set_new(m, "labels", json_pack("{s:O}", SLICE_SVC_LABEL, svc)) < 0 ||
+	    (trig && json_object_set_new(m, "annotations", json_pack("{s:O}", "endpoints.kubernetes.io/last-change-trigger-time", trig)) < 0) ||
+	    ((v = json_object_get(slice, "addressType")) && json_object_set(out, "addressType", v) < 0) ||
+	    ((v = json_object_get(slice, "ports")) && json_object_set(out, "ports", v) < 0) ||
+	    !(eps = json_array()) || json_object_set(out, "endpoints", eps) < 0)
+		goto fail;
+	json_array_foreach(json_object_get(slice, "endpoints"), i, ep) {
+		json_t *e = json_object();
+		if (!e || json_array_append_new(eps, e) < 0)
+			goto fail;
+		for (size_t k = 0; k < sizeof(ep_keep) / sizeof(ep_keep[0]); k++)
+			if ((v = json_object_get(ep, ep_keep[k])) && json_object_set(e, ep_keep[k], v) < 0)
+				goto fail;
+	}
+	json_decref(eps);
+	return out;
+fail:
+	json_decref(eps);
+	json_decref(out);
+	return NULL;
+}
+
 static void slice_index(const json_t *obj, json_t *ret_values, void *arg)
 {
 	char *key = slice_svc_key(obj);
@@ -491,6 +549,8 @@ int proxy_start(struct event_base *base, kclient_t *c, const proxy_config_t *cfg
 	hs.arg = hl.arg = p;
 	if ((rc = informer_new(c, "/api/v1/services", NULL, &p->svcs)) < 0 ||
 	    (rc = informer_new(c, "/apis/discovery.k8s.io/v1/endpointslices", NULL, &p->slices)) < 0 ||
+	    (rc = informer_set_transform(p->svcs, svc_slim, NULL)) < 0 ||
+	    (rc = informer_set_transform(p->slices, slice_slim, NULL)) < 0 ||
 	    (rc = informer_add_index(p->slices, "svc", slice_index, NULL)) < 0 ||
 	    (rc = informer_add_handlers(p->svcs, &hs)) < 0 || (rc = informer_add_handlers(p->slices, &hl)) < 0)
 		goto fail;
