@@ -183,6 +183,25 @@ static int udp_open(int port)
 	return fd;
 }
 
+/* An IPv6-only listener on [::]:port beside 0.0.0.0 (a dual-stack one would show IPv4 clients as
+ * ::ffff:a.b.c.d in /clientip). -errno, e.g. without IPv6. */
+static int tcp6_open(int port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int cmd_netexec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -241,6 +260,14 @@ int cmd_netexec(int argc, char **argv)
 	if (evhttp_bind_socket(n.http, "0.0.0.0", (ev_uint16_t)http_port) < 0) {
 		log_err("netexec: cannot listen on TCP port %d: %s", http_port, strerror(errno));
 		goto out;
+	}
+	{
+		int fd6 = tcp6_open(http_port);
+		if (fd6 < 0 || evhttp_accept_socket(n.http, fd6) < 0) {
+			log_warn("netexec: no IPv6 listener on port %d: %s", http_port, strerror(fd6 < 0 ? -fd6 : EIO));
+			if (fd6 >= 0)
+				close(fd6);
+		}
 	}
 	n.udp_fd = udp_open(udp_port);
 	if (n.udp_fd < 0) {

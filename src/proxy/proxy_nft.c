@@ -61,7 +61,7 @@
 /* ---- sets ------------------------------------------------------------------------------------- */
 
 enum {
-	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, S_EP_VALID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
+	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, M_EP_BY_ID, M_EP_ID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
 };
 
 /* nftables' datatype ids, so `nft list` can print the elements */
@@ -92,28 +92,31 @@ static const set_def_t SETS[N_SETS] = {
 	[M_SEL_VMAP] = { "sel-vmap", NFT_SET_MAP, 4, T_MARK, 0, 0, { 0 } },
 	[S_NO_EP] = { "no-ep", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[M_EPS] = { "endpoints", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 8, CAT2(T_IP, T_SVC), { 0 } },
-	[S_EP_VALID] = { "ep-valid", 0, 12, CAT3(T_MARK, T_IP, T_SVC), 0, 0, { 0 } },
+	[M_EP_BY_ID] = { "ep-by-id", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 8, CAT2(T_IP, T_SVC), { 0 } },
+	[M_EP_ID] = { "ep-id", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 4, T_MARK, { 0 } },
 	[S_HAIRPIN] = { "hairpin", 0, 8, CAT2(T_IP, T_IP), 0, 0, { 0 } },
 	[S_LB_RESTRICT] = { "lb-restrict", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[S_LB_ALLOW] = { "lb-allow", NFT_SET_INTERVAL | NFT_SET_CONCAT, 16, CAT4(T_IP, T_PROTO, T_SVC, T_IP), 0, 0,
 			 { 4, 1, 2, 4, 0 } },
-	[M_AFFINITY] = { "affinity", NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, 8, CAT2(T_IP, T_MARK), 8,
-			 CAT2(T_IP, T_SVC), { 0 } },
+	[M_AFFINITY] = { "affinity", NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, 8, CAT2(T_IP, T_MARK), 4, T_MARK,
+			 { 0 } },
 };
 
 /* Registers (32-bit ones), per family (an address takes AW = 1 or 4 of them); concatenations
  * need consecutive registers, hence the layout:
- *   IPv4: 00 saddr | 01 group | 02 sel, or numgen index, then endpoint addr | 03 endpoint port |
- *         04 scratch | 08 daddr 09 l4proto 10 dport 11 saddr (the tuple, lb-allow's key)
- *   IPv6: 00-03 saddr | 04 group | 05 sel/index/endpoint addr (05-08) | 09 endpoint port |
+ *   IPv4: 00 saddr | 01 group | 02 sel, numgen index or endpoint id | 03-04 endpoint addr, port |
+ *         05 endpoint id | 04 scratch | 08 daddr 09 l4proto 10 dport 11 saddr (the tuple, lb-allow)
+ *   IPv6: 00-03 saddr | 04 group | 05 sel/index/id | 06-09, 10 endpoint addr, port | 11 id |
  *         06-09 daddr 10 l4proto 11 dport 12-15 saddr (tuple) | 12-15 scratch
- * affinity key = saddr . group, ep-valid key = group . addr . port, endpoints key = group . index:
+ * affinity key = saddr . group, endpoints/ep-id key = group . index, ep-by-id key = group . id:
  * all consecutive. Each rule loads what it reads first, so the overlaps never meet. */
 #define R_SADDR NFT_REG32_00
 #define R_TUPLE (n->fam6 ? NFT_REG32_06 : NFT_REG32_08)
 #define R_GROUP (n->fam6 ? NFT_REG32_04 : NFT_REG32_01)
 #define R_SEL   (R_GROUP + 1) /* the sel chain key (fe-group data: group . sel) */
-#define R_EP    (R_GROUP + 1) /* numgen index, then the endpoint's addr and port */
+#define R_IDX   (R_GROUP + 1) /* numgen index, or an endpoint id */
+#define R_EP    (R_GROUP + 2) /* the endpoint's addr and port */
+#define R_EID   (R_EP + AW + 1)
 #define R_TMP   (n->fam6 ? NFT_REG32_12 : NFT_REG32_04)
 #define AW      (n->alen / 4)  /* registers per address */
 #define SEL_DROP_KEY 0xffffffffu /* sel-vmap: drop */
@@ -285,11 +288,20 @@ static void sel_name(char *buf, size_t len, uint8_t path, uint16_t n, uint32_t t
 
 /* ---- service port records ----------------------------------------------------------------------- */
 
+/* ClientIP affinity remembers an endpoint by an id of its own, unique in this process and kept
+ * while the endpoint stays in its group (its index moves when others go). */
+typedef struct eid {
+	proxy_ep_t ep;
+	uint32_t id;
+} eid_t;
+
 typedef struct sprec {
 	char *key;
 	proxy_svcport_t prog, want; /* programmed; staged */
 	bool has_prog, has_want, dirty;
 	uint32_t gid_all, gid_local;
+	eid_t *eids[2], *next_eids[2]; /* [0] all, [1] local: programmed; being built */
+	size_t n_eids[2], n_next_eids[2];
 	elem_t *elems; /* programmed */
 	size_t n_elems;
 	elem_t *next; /* being built during a commit */
@@ -322,7 +334,7 @@ struct proxy_nft {
 	size_t n_sels, cap_sels;
 	uint32_t *free_gids;
 	size_t n_free_gids, cap_free_gids;
-	uint32_t next_gid, next_selkey;
+	uint32_t next_gid, next_selkey, next_eid;
 	bool need_full;
 	size_t base_rules;
 	stale_t *stale;
@@ -392,8 +404,27 @@ static void gid_free(proxy_nft_t *n, uint32_t g)
 	n->free_gids[n->n_free_gids++] = g;
 }
 
+static void eids_drop(sprec_t *r, bool next)
+{
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		if (next) {
+			free(r->next_eids[g]);
+			r->next_eids[g] = NULL;
+			r->n_next_eids[g] = 0;
+		} else {
+			free(r->eids[g]);
+			r->eids[g] = NULL;
+			r->n_eids[g] = 0;
+		}
+	}
+}
+
 static void rec_free(proxy_nft_t *n, sprec_t *r)
 {
+	eids_drop(r, false);
+	eids_drop(r, true);
 	gid_free(n, r->gid_all);
 	gid_free(n, r->gid_local);
 	proxy_svcport_clear(&r->prog);
@@ -519,7 +550,9 @@ static void add_dispatch(const proxy_nft_t *n, ebuf_t *b, bool shortcut, bool no
 	}
 }
 
-static void add_group(const proxy_nft_t *n, ebuf_t *b, uint32_t gid, const proxy_ep_t *eps, size_t cnt, bool affinity)
+/* eids: the endpoints' ids (affinity), or NULL */
+static void add_group(const proxy_nft_t *n, ebuf_t *b, uint32_t gid, const proxy_ep_t *eps, size_t cnt,
+		      const eid_t *eids)
 {
 	uint32_t i;
 	elem_t *e;
@@ -530,11 +563,41 @@ static void add_group(const proxy_nft_t *n, ebuf_t *b, uint32_t gid, const proxy
 			memcpy(e->key + 4, &i, 4); /* numgen writes host order */
 			put_ep(n, e->data, &eps[i]);
 		}
-		if (affinity && (e = eb_add(b, S_EP_VALID))) {
+		if (!eids)
+			continue;
+		if ((e = eb_add(b, M_EP_ID))) {
 			memcpy(e->key, &gid, 4);
-			put_ep(n, e->key + 4, &eps[i]);
+			memcpy(e->key + 4, &i, 4);
+			memcpy(e->data, &eids[i].id, 4);
+		}
+		if ((e = eb_add(b, M_EP_BY_ID))) {
+			memcpy(e->key, &gid, 4);
+			memcpy(e->key + 4, &eids[i].id, 4);
+			put_ep(n, e->data, &eps[i]);
 		}
 	}
+}
+
+/* The ids of eps (in order) into r->next_eids[g]: an endpoint programmed before keeps its id. */
+static int assign_eids(proxy_nft_t *n, sprec_t *r, int g, const proxy_ep_t *eps, size_t cnt)
+{
+	eid_t *v = cnt ? calloc(cnt, sizeof(*v)) : NULL;
+	size_t i, j;
+
+	if (cnt && !v)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
+		v[i].ep = eps[i];
+		for (j = 0; j < r->n_eids[g] && !v[i].id; j++)
+			if (proxy_addr_eq(&r->eids[g][j].ep.addr, &eps[i].addr) && r->eids[g][j].ep.port == eps[i].port)
+				v[i].id = r->eids[g][j].id;
+		if (!v[i].id && !(v[i].id = ++n->next_eid))
+			v[i].id = ++n->next_eid; /* 0 after a wrap: skip it */
+	}
+	free(r->next_eids[g]);
+	r->next_eids[g] = v;
+	r->n_next_eids[g] = cnt;
+	return 0;
 }
 
 /* addr NULL: the NodePort */
@@ -593,6 +656,8 @@ static void stable_order(const proxy_ep_t *prog, size_t n_prog, proxy_ep_t *want
 	}
 }
 
+static void eids_drop(sprec_t *r, bool next);
+
 static int build_elems(proxy_nft_t *n, sprec_t *r)
 {
 	proxy_svcport_t *sp = &r->want;
@@ -609,9 +674,15 @@ static int build_elems(proxy_nft_t *n, sprec_t *r)
 		r->gid_all = gid_alloc(n);
 	if (need_local && !r->gid_local)
 		r->gid_local = gid_alloc(n);
-	add_group(n, &b, r->gid_all, sp->all, sp->n_all, sp->affinity_sec > 0);
+	eids_drop(r, true);
+	if (sp->affinity_sec && (assign_eids(n, r, 0, sp->all, sp->n_all) < 0 ||
+				 (need_local && assign_eids(n, r, 1, sp->local, sp->n_local) < 0))) {
+		eids_drop(r, true);
+		return -ENOMEM;
+	}
+	add_group(n, &b, r->gid_all, sp->all, sp->n_all, sp->affinity_sec ? r->next_eids[0] : NULL);
 	if (need_local)
-		add_group(n, &b, r->gid_local, sp->local, sp->n_local, sp->affinity_sec > 0);
+		add_group(n, &b, r->gid_local, sp->local, sp->n_local, sp->affinity_sec ? r->next_eids[1] : NULL);
 	for (i = 0; i < sp->n_all; i++) {
 		elem_t *e;
 		/* a pod reaches itself only through its own node: only local endpoints can hairpin (and
@@ -993,7 +1064,8 @@ static void x_numgen(struct nftnl_rule *r, uint32_t mod, uint32_t dreg)
 	x_add(r, e);
 }
 
-static void x_dynset(const proxy_nft_t *n, struct nftnl_rule *r, uint32_t op, uint64_t timeout_ms, bool data)
+/* the affinity map: key saddr . group, data the endpoint id in dreg */
+static void x_dynset(const proxy_nft_t *n, struct nftnl_rule *r, uint32_t op, uint64_t timeout_ms, uint32_t data)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
 
@@ -1002,8 +1074,7 @@ static void x_dynset(const proxy_nft_t *n, struct nftnl_rule *r, uint32_t op, ui
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, SETS[M_AFFINITY].name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, R_SADDR);
-	if (data)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, R_EP);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, data);
 	if (timeout_ms)
 		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout_ms);
 	x_add(r, e);
@@ -1227,6 +1298,13 @@ static void sel_group(const proxy_nft_t *n, struct nftnl_rule *r, uint8_t path)
 	x_ct(r, NFT_CT_MARK, R_GROUP);
 }
 
+/* dst := src through the ct mark (see sel_emit): a value nft can print wherever it goes next */
+static void x_launder(struct nftnl_rule *r, uint32_t src, uint32_t dst)
+{
+	x_ct_set(r, NFT_CT_MARK, src);
+	x_ct(r, NFT_CT_MARK, dst);
+}
+
 static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 {
 	char name[32];
@@ -1240,15 +1318,21 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 		return;
 	}
 	chain_emit(n, b, name, -1, 0, NULL, false);
+	/* Affinity remembers an endpoint id, not the endpoint: nft 1.0.6 (Debian 12) aborts listing
+	 * a rule that uses a map's result inside a concatenation or as dynset data (the map
+	 * expression it rebuilds has length 0: assertion `consumed > 0' in
+	 * netlink_parse_concat_expr), so each map result that goes on is passed through the ct mark
+	 * (x_launder) and the endpoint is found again by (group . id) in ep-by-id. */
 	if (aff) {
 		/* a remembered endpoint still serving: use it and refresh its timeout */
 		r = rule_new(n, name);
 		if (r) {
 			sel_group(n, r, sc->path);
 			X_SADDR(r, R_SADDR);
-			x_lookup(r, M_AFFINITY, R_SADDR, R_EP, false);
-			x_lookup(r, S_EP_VALID, R_GROUP, -1, false);
-			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, true);
+			x_lookup(r, M_AFFINITY, R_SADDR, R_EID, false);
+			x_launder(r, R_EID, R_IDX);
+			x_lookup(r, M_EP_BY_ID, R_GROUP, R_EP, false);
+			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, R_IDX);
 			x_dnat(n, r);
 		}
 		rule_emit(n, b, r);
@@ -1257,9 +1341,10 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 		if (r) {
 			sel_group(n, r, sc->path);
 			X_SADDR(r, R_SADDR);
-			x_lookup(r, M_AFFINITY, R_SADDR, R_EP, false);
-			x_lookup(r, S_EP_VALID, R_GROUP, -1, true);
-			x_dynset(n, r, NFT_DYNSET_OP_DELETE, 0, true); /* a map's dynset wants data, even to delete */
+			x_lookup(r, M_AFFINITY, R_SADDR, R_EID, false);
+			x_launder(r, R_EID, R_IDX);
+			x_lookup(r, M_EP_BY_ID, R_GROUP, -1, true);
+			x_dynset(n, r, NFT_DYNSET_OP_DELETE, 0, R_IDX); /* a map's dynset wants data, even to delete */
 		}
 		rule_emit(n, b, r);
 	}
@@ -1268,10 +1353,13 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 		sel_group(n, r, sc->path);
 		if (aff)
 			X_SADDR(r, R_SADDR);
-		x_numgen(r, sc->n, R_EP);
+		x_numgen(r, sc->n, R_IDX);
 		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
-		if (aff)
-			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, true);
+		if (aff) {
+			x_lookup(r, M_EP_ID, R_GROUP, R_EID, false);
+			x_launder(r, R_EID, R_EID);
+			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, R_EID);
+		}
 		x_dnat(n, r);
 	}
 	rule_emit(n, b, r);
@@ -1282,7 +1370,7 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 	if (r) {
 		uint32_t zero = 0;
 		sel_group(n, r, sc->path);
-		x_imm(r, R_EP, &zero, 4);
+		x_imm(r, R_IDX, &zero, 4);
 		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
 		x_dnat(n, r);
 	}
@@ -1594,6 +1682,15 @@ void proxy_nft_take_stale_udp(proxy_nft_t *n, proxy_nft_stale_fn fn, void *arg)
 /* After a batch went through (or was abandoned for a full sync): programmed := staged. */
 static void settle(proxy_nft_t *n, sprec_t *r)
 {
+	int g;
+
+	eids_drop(r, false);
+	for (g = 0; g < 2; g++) {
+		r->eids[g] = r->next_eids[g];
+		r->n_eids[g] = r->n_next_eids[g];
+		r->next_eids[g] = NULL;
+		r->n_next_eids[g] = 0;
+	}
 	free(r->elems);
 	r->elems = r->next;
 	r->n_elems = r->n_next;
@@ -1867,6 +1964,7 @@ fail:
 		free(r->next);
 		r->next = NULL;
 		r->n_next = 0;
+		eids_drop(r, true);
 	}
 	n->commits++;
 	n->failures++;
@@ -1925,8 +2023,8 @@ static void set_defs_init(proxy_nft_t *n, bool fam6)
 		d[S_LB_RESTRICT].ktype = tuple;
 	d[M_EPS].dlen = a + 4;
 	d[M_EPS].dtype = CAT2(ip, T_SVC);
-	d[S_EP_VALID].klen = 4 + a + 4;
-	d[S_EP_VALID].ktype = CAT3(T_MARK, ip, T_SVC);
+	d[M_EP_BY_ID].dlen = a + 4;
+	d[M_EP_BY_ID].dtype = CAT2(ip, T_SVC);
 	d[S_HAIRPIN].klen = 2 * a;
 	d[S_HAIRPIN].ktype = CAT2(ip, ip);
 	d[S_LB_ALLOW].klen = n->tlen + a;
@@ -1934,8 +2032,6 @@ static void set_defs_init(proxy_nft_t *n, bool fam6)
 	d[S_LB_ALLOW].concat[0] = d[S_LB_ALLOW].concat[3] = (uint8_t)a;
 	d[M_AFFINITY].klen = a + 4;
 	d[M_AFFINITY].ktype = CAT2(ip, T_MARK);
-	d[M_AFFINITY].dlen = a + 4;
-	d[M_AFFINITY].dtype = CAT2(ip, T_SVC);
 }
 
 int proxy_nft_new(const proxy_nft_cfg_t *cfg, proxy_nft_t **ret)
