@@ -156,7 +156,7 @@ expect_match "ClientIP affinity from node2 too" "$OUT2" '^ep[123] $'
 RC=0
 OUT=$(on node1 nft list ruleset 2>/dev/null) || RC=$?
 expect_eq "nft list ruleset works with a ClientIP affinity Service (exit 0)" 0 "$RC"
-expect_match "... and shows the affinity chain's update" "$OUT" 'update @affinity \{ ip saddr \. ct mark timeout 10800s : ct mark \}'
+expect_match "... and shows the affinity chain's update" "$OUT" 'update @affinity \{ ip saddr \. ct mark timeout 3h : ct mark \}'
 expect_match "... and table ip6 portico beside table ip portico" "$OUT" '^table ip6 portico \{'
 
 # ---- rejects and drops -----------------------------------------------------------------------------------
