@@ -64,6 +64,7 @@ endpoint() {
 endpoint ep4 10.42.1.2
 endpoint ep6a fd00:42:1::2
 endpoint ep6b fd00:42:2::2
+endpoint ep6c fd00:42:3::2
 
 AGENT_LOGF=$WORK/agent-node1.log
 SERVER_LOGS+=("$AGENT_LOGF")
@@ -131,6 +132,23 @@ OUT=$(on outside curl -gs --max-time 2 "http://[$LB6]/clientip" || true)
 expect_match "policy Cluster over IPv6: the client is masqueraded to the node" "$OUT" '^\[(2001:db8:2::11|fd00:42:[12]::1)\]:[0-9]+$'
 OUT=$(hostnames node1 "http://[$S6]" 20)
 expect_match "ClientIP affinity over IPv6: 20 requests, one endpoint" "$OUT" '^ep6[ab] $'
+# affinity remembers the endpoint (an id), not its slot: the other one leaves and a third comes,
+# the client stays; its own endpoint leaves, the client gets another one and sticks to it
+STUCK=${OUT% }
+declare -A EP6_ADDR=([ep6a]=fd00:42:1::2 [ep6b]=fd00:42:2::2 [ep6c]=fd00:42:3::2)
+OTHER=ep6a
+[ "$STUCK" = ep6a ] && OTHER=ep6b
+slice sticky6 sticky6-1 IPv6 "$HTTP" fd00:42:3::2 "${EP6_ADDR[$STUCK]}"
+has_c() { on node1 nft list map ip6 portico endpoints 2>/dev/null | grep -F "fd00:42:3::2" >/dev/null; }
+retry_until 10 has_c || true
+sleep 0.5
+expect_eq "affinity: another endpoint replaced, the client keeps its own" "$STUCK " "$(hostnames node1 "http://[$S6]" 20)"
+slice sticky6 sticky6-1 IPv6 "$HTTP" fd00:42:3::2 "${EP6_ADDR[$OTHER]}"
+gone() { ! on node1 nft list map ip6 portico endpoints 2>/dev/null | grep -F "${EP6_ADDR[$STUCK]}" >/dev/null; }
+retry_until 10 gone || true
+sleep 0.5
+OUT=$(hostnames node1 "http://[$S6]" 20)
+expect_match "affinity: its endpoint gone, the client sticks to a new one" "$OUT" "^($OTHER|ep6c) \$"
 expect_eq "an IPv6 Service without endpoints: connection refused (curl 7)" 7 "$(rc_of on node1 curl -gs --max-time 3 "http://[$E6]/")"
 expect_eq "an IPv6 ClusterIP on a port it doesn't serve: refused" 7 "$(rc_of on node1 curl -gs --max-time 3 "http://[$C6]:81/")"
 
@@ -151,7 +169,7 @@ svc sctp SingleStack '["IPv4"]' '[{"name":"s","port":9999,"targetPort":7777,"pro
 slice sctp sctp-1 IPv4 '[{"name":"s","port":7777,"protocol":"SCTP"}]' 10.42.1.2
 CS=$(ip_of sctp 0)
 # the element of the SCTP ClusterIP in fe-group (nft prints l4proto 132 as sctp)
-sctp_programmed() { on node1 nft list map ip portico fe-group 2>/dev/null | grep -qF "$CS . sctp . 9999"; }
+sctp_programmed() { on node1 nft list map ip portico fe-group 2>/dev/null | grep -F "$CS . sctp . 9999" >/dev/null; }
 retry_until 10 sctp_programmed || true
 expect_ok "the SCTP Service's ClusterIP is in fe-group ($CS . sctp . 9999)" sctp_programmed
 # An SCTP INIT from node1 to the ClusterIP through a raw socket; ep4 captures with a raw socket what
