@@ -272,7 +272,8 @@ static int sync_service(proxy_t *p, const char *key, int64_t *ret_trigger)
 		}
 	}
 	for (f = 0; f < N_FAM; f++)
-		if ((rc = sync_family(&p->fam[f], key, svc, slices, n_slices, ret_trigger, &hc_port, &local_ready)) < 0)
+		if (p->fam[f].nft &&
+		    (rc = sync_family(&p->fam[f], key, svc, slices, n_slices, ret_trigger, &hc_port, &local_ready)) < 0)
 			return rc;
 	if (hc_port)
 		json_object_set_new(p->hc, key, json_pack("[i,i]", (int)hc_port, (int)local_ready));
@@ -371,8 +372,19 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 	/* one transaction per family; a failure of either retries both in full */
 	for (f = 0; f < N_FAM; f++) {
 		proxy_nft_stats_t fs;
-		int frc = proxy_nft_commit(p->fam[f].nft, full);
+		int frc;
 
+		if (!p->fam[f].nft)
+			continue;
+		frc = proxy_nft_commit(p->fam[f].nft, full);
+		if (f == 1 && !p->st.synced && (frc == -EAFNOSUPPORT || frc == -EPROTONOSUPPORT || frc == -EOPNOTSUPP)) {
+			/* a kernel without IPv6 (or without nf_tables for it): IPv4 alone, rather than
+			 * a failed transaction every second */
+			log_warn("proxy: no table ip6 in this kernel (%s): IPv6 Services are not proxied", strerror(-frc));
+			proxy_nft_free(p->fam[f].nft);
+			p->fam[f].nft = NULL;
+			continue;
+		}
 		if (frc < 0 && rc >= 0) {
 			rc = frc;
 			log_err("proxy: %s transaction failed", f ? "IPv6" : "IPv4");
@@ -417,7 +429,8 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 		log_debug("proxy: %zu Services synced in %.2f ms (%zu msgs)", json_object_size(dirty),
 			  (mono_s() - t0) * 1e3, ns.last_msgs);
 	for (f = 0; f < N_FAM; f++)
-		proxy_nft_take_stale_udp(p->fam[f].nft, ct_stale, &p->fam[f]);
+		if (p->fam[f].nft)
+			proxy_nft_take_stale_udp(p->fam[f].nft, ct_stale, &p->fam[f]);
 	refresh_hc(p);
 	if (json_object_size(p->dirty))
 		schedule(p, 0);
