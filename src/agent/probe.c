@@ -772,6 +772,7 @@ static void io_step(probe_worker_t *w)
 			}
 		}
 		ERR_clear_error();
+		errno = 0; /* a stale EAGAIN from the peek must not read as a socket error */
 		r = SSL_do_handshake(w->ssl);
 		if (r == 1) {
 			w->io_state = IO_WRITE;
@@ -790,6 +791,7 @@ static void io_step(probe_worker_t *w)
 			ssize_t n;
 			if (w->ssl) {
 				ERR_clear_error();
+				errno = 0;
 				r = SSL_write(w->ssl, w->out + w->ooff, (int)(w->olen - w->ooff));
 				if (r <= 0) {
 					r = SSL_get_error(w->ssl, r);
@@ -823,6 +825,7 @@ static void io_step(probe_worker_t *w)
 			bool eof = false;
 			if (w->ssl) {
 				ERR_clear_error();
+				errno = 0;
 				r = SSL_read(w->ssl, w->buf + w->blen, (int)(PROBE_READ_MAX - w->blen));
 				if (r <= 0) {
 					r = SSL_get_error(w->ssl, r);

@@ -222,7 +222,8 @@ typedef struct lab {
 	int plain_fd, plain_port;  /* answers anything with an HTTP 400 at once, as Go's server does TLS */
 	int junk_fd, junk_port;    /* answers with bytes that are neither TLS nor an HTTP status line */
 	int mute_fd, mute_port;    /* accepts and never says a word */
-	struct event *plain_ev, *junk_ev;
+	int hup_fd, hup_port;      /* accepts and hangs up at once */
+	struct event *plain_ev, *junk_ev, *hup_ev;
 	int accepted[8];
 	int naccepted;
 } lab_t;
@@ -323,6 +324,10 @@ static void on_plain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c < 0)
 		return;
+	if (fd == l->hup_fd) {
+		close(c);
+		return;
+	}
 	if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0) {
 		/* the probe sees the close instead */
 	}
@@ -338,7 +343,7 @@ static int lab_up(lab_t *l)
 	int fd;
 
 	memset(l, 0, sizeof(*l));
-	l->plain_fd = l->junk_fd = l->mute_fd = -1;
+	l->plain_fd = l->junk_fd = l->mute_fd = l->hup_fd = -1;
 	l->base = event_base_new();
 	if (!l->base || tls_self_signed_ctx_new("probe-test", &l->tls) < 0)
 		return -1;
@@ -356,7 +361,11 @@ static int lab_up(lab_t *l)
 	l->plain_fd = listen_any(&l->plain_port);
 	l->junk_fd = listen_any(&l->junk_port);
 	l->mute_fd = listen_any(&l->mute_port);
-	if (l->plain_fd < 0 || l->junk_fd < 0 || l->mute_fd < 0)
+	l->hup_fd = listen_any(&l->hup_port);
+	if (l->plain_fd < 0 || l->junk_fd < 0 || l->mute_fd < 0 || l->hup_fd < 0)
+		return -1;
+	l->hup_ev = event_new(l->base, l->hup_fd, EV_READ | EV_PERSIST, on_plain, l);
+	if (!l->hup_ev || event_add(l->hup_ev, NULL) < 0)
 		return -1;
 	l->plain_ev = event_new(l->base, l->plain_fd, EV_READ | EV_PERSIST, on_plain, l);
 	l->junk_ev = event_new(l->base, l->junk_fd, EV_READ | EV_PERSIST, on_plain, l);
@@ -372,6 +381,10 @@ static void lab_down(lab_t *l)
 		event_free(l->plain_ev);
 	if (l->junk_ev)
 		event_free(l->junk_ev);
+	if (l->hup_ev)
+		event_free(l->hup_ev);
+	if (l->hup_fd >= 0)
+		close(l->hup_fd);
 	if (l->plain_fd >= 0)
 		close(l->plain_fd);
 	if (l->junk_fd >= 0)
@@ -503,6 +516,13 @@ static void test_worker_https(void)
 	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": tls: first record does not look like a TLS handshake",
 		 l.junk_port);
 	expect_msg(&o, want);
+
+	o = probe_at(&l, "HTTPS", l.hup_port, "/ok", &secs);
+	CHECK(o.done && !o.ok);
+	/* EOF, or a reset when the ClientHello reached the closed socket first */
+	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": ", l.hup_port);
+	CHECK(strncmp(o.message, want, strlen(want)) == 0 &&
+	      (strcmp(o.message + strlen(want), "EOF") == 0 || strstr(o.message, "connection reset by peer")));
 
 	/* an HTTP probe at the TLS port: the TLS server drops the connection, no status line */
 	o = probe_at(&l, "HTTP", l.https_port, "/ok", &secs);
