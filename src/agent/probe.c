@@ -948,6 +948,8 @@ static void on_exec_done(int status, const char *output, size_t len, void *arg)
 	if (!w)
 		return;
 	w->ticket = NULL;
+	if (status == -ECANCELED)
+		return; /* the runtime is going away: no verdict, and nothing to tell the pod worker */
 	if (status == 0) {
 		finish(w, true, "");
 	} else if (status == -ETIMEDOUT) {

@@ -1192,6 +1192,8 @@ void runtime_free(runtime_t *rt)
 		kill(-x->pid, SIGKILL);
 		kill(x->pid, SIGKILL);
 		waitpid(x->pid, NULL, 0);
+		/* the caller's arg is released in its callback: without this call it would leak */
+		x->cb(-ECANCELED, "", 0, x->arg);
 		exec_free(x);
 	}
 	free(rt->data_dir);

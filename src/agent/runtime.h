@@ -90,7 +90,9 @@ int runtime_pod_foreach(runtime_t *rt, void (*fn)(const char *pod_uid, bool runn
  * argv[0] is looked up on the container's PATH (a busybox image: as a busybox applet); the command
  * gets the container's environment and working directory. A negative return (-ENOENT unknown pod or
  * container, -ESRCH container not running, other errno) means cb will not be called; an exec failure
- * in the child reaches cb as a negative errno (-ENOENT: command not found). */
+ * in the child reaches cb as a negative errno (-ENOENT: command not found). An exec still running when
+ * the runtime is freed is killed and reaches cb with -ECANCELED (so cb always runs once and can
+ * release arg); cb must not use the runtime then. */
 typedef void (*runtime_exec_cb)(int status, const char *output, size_t len, void *arg);
 int runtime_exec(runtime_t *rt, const char *pod_uid, const char *container, char *const argv[], int timeout_ms,
 		 runtime_exec_cb cb, void *arg);
