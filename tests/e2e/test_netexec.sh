@@ -1,7 +1,8 @@
 #!/bin/bash
 # portico netexec, the agnhost-netexec-like test server: started in one lab node, driven from
 # another with curl (HTTP /hostname, /clientip, /echo, /healthz) and a small UDP client
-# ("hostname", "echo X", "clientip"); it exits 0 on SIGTERM.
+# ("hostname", "echo X", "clientip"); --https-port serves the same handlers over TLS with a
+# self-signed certificate (curl -k); it exits 0 on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node pod 192.0.2.21
@@ -10,7 +11,7 @@ lab_node client 192.0.2.22
 NX_LOG=$WORK/netexec.log
 SERVER_LOGS+=("$NX_LOG")
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} HOSTNAME=web-0 \
-	nsenter --net=/run/netns/pod "$PORTICO" netexec --http-port 8080 --udp-port 8081 >"$NX_LOG" 2>&1 &
+	nsenter --net=/run/netns/pod "$PORTICO" netexec --http-port 8080 --udp-port 8081 --https-port 8443 >"$NX_LOG" 2>&1 &
 NX_PID=$!
 BG_PIDS="${BG_PIDS:-} $NX_PID"
 
@@ -34,6 +35,19 @@ OUT=$(get /healthz)
 expect_eq "/healthz" "ok
 200" "$OUT"
 expect_eq "unknown path: 404" 404 "$(http_code "$(get /nope)")"
+
+# HTTPS: the same handlers over TLS; the certificate is self-signed (not verifiable)
+gets() { on client curl -sSk --max-time 5 -w '\n%{http_code}' "https://192.0.2.21:8443$1"; }
+expect_eq "HTTPS /hostname" "web-0
+200" "$(gets /hostname)"
+expect_match "HTTPS /clientip is the peer address:port" "$(gets /clientip)" '^192\.0\.2\.22:[0-9]+$'
+expect_eq "HTTPS /echo" "tls
+200" "$(gets '/echo?msg=tls')"
+expect_eq "HTTPS unknown path: 404" 404 "$(http_code "$(gets /nope)")"
+rc=0
+on client curl -s --max-time 5 -o /dev/null "https://192.0.2.21:8443/hostname" || rc=$?
+expect_eq "a verifying client refuses the self-signed certificate (curl 60)" 60 "$rc"
+expect_eq "plain HTTP still on its own port" ok "$(on client curl -s --max-time 5 http://192.0.2.21:8080/healthz)"
 
 # UDP: one datagram per command, the answer read back on the same socket.
 udp() {
@@ -60,6 +74,7 @@ expect_eq "UDP: unknown commands get no answer" "<timeout>" "$(head -n 1 <<<"$OU
 
 # --http-port/--udp-port are honoured; bad values are refused
 expect_fail "invalid --http-port is refused" "invalid --http-port" "$PORTICO" netexec --http-port 70000
+expect_fail "invalid --https-port is refused" "invalid --https-port" "$PORTICO" netexec --https-port 0
 
 # graceful exit on SIGTERM
 kill -TERM "$NX_PID"
