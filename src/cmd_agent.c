@@ -37,8 +37,9 @@ static void usage(FILE *f)
 		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
 		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
 		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
-		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --nodeport-addresses LIST  addresses NodePorts answer on, IPv4 and IPv6 (default: the node IP)\n"
 		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
+		   "  --disable-proxy       program no service proxy (nftables) on this node\n"
 		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
 		   "                        \"\" for none: other names are REFUSED)\n"
 		   "  --dns-port PORT       cluster DNS port on --cluster-dns (default 53; 0 turns cluster DNS off)\n"
@@ -111,6 +112,7 @@ int cmd_agent(int argc, char **argv)
 		{ "cluster-domain", required_argument, NULL, 'O' },
 		{ "nodeport-addresses", required_argument, NULL, 'N' },
 		{ "proxy-health-port", required_argument, NULL, 'H' },
+		{ "disable-proxy", no_argument, NULL, 'X' },
 		{ "dns-upstream", required_argument, NULL, 'U' },
 		{ "dns-port", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'v' },
@@ -162,6 +164,9 @@ int cmd_agent(int argc, char **argv)
 			break;
 		case 'N':
 			cfg.nodeport_addresses = optarg;
+			break;
+		case 'X':
+			cfg.no_proxy = true;
 			break;
 		case 'U':
 			cfg.dns_upstream = optarg;
@@ -245,7 +250,7 @@ int cmd_agent(int argc, char **argv)
 	pc.cluster_cidr = cluster_cidr;
 	pc.service_cidr = service_cidr;
 	pc.cluster_dns = cluster_dns;
-	if (proxy_config_check(&pc) < 0) {
+	if (!cfg.no_proxy && proxy_config_check(&pc) < 0) {
 		fprintf(stderr, "portico agent: invalid --nodeport-addresses, --cluster-cidr, --service-cidr or --cluster-dns\n");
 		return 2;
 	}

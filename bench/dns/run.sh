@@ -42,6 +42,8 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	# the agents' netns directories are mount points of their own (see agent/podnet.c)
+	grep -o " $W/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -91,7 +93,7 @@ python3 "$ROOT/bench/dns/gen.py" create https://127.0.0.1:6443 "$W/data/server/c
 T_START=$(date +%s%N)
 taskset -c 0 "$PORTICO" agent --server https://127.0.0.1:6443 --token-file "$W/data/server/node-token" \
 	--ca-file "$W/data/server/ca.crt" --node-name bench --node-ip 127.0.0.1 --data-dir "$W/data/agent" \
-	--dns-upstream "" --log-level warn >"$OUT/dns-agent.log" 2>&1 &
+	--dns-upstream "" --disable-proxy --log-level warn >"$OUT/dns-agent.log" 2>&1 &
 APID=$!
 PIDS+=("$APID")
 want=$((N + 2)) # the bench Services plus kubernetes and kube-dns
@@ -114,6 +116,23 @@ PL_AGENT=$(curl -s http://127.0.0.1:9153/metrics | awk '/^portico_dns_programmin
 echo "RESULT server=portico-prog api_to_answer_median_ms=$PL_MED api_to_answer_max_ms=$PL_MAX event_to_answerable_max_ms=$PL_AGENT" | tee -a "$RESULTS"
 kill -TERM "$APID"
 wait "$APID" 2>/dev/null || true
+# the whole agent as a node runs it: the service proxy on too (a second agent, DNS off), holding the
+# same 10,000 Services; its RSS once the proxy has programmed every Service port
+taskset -c 0 "$PORTICO" agent --server https://127.0.0.1:6443 --token-file "$W/data/server/node-token" \
+	--ca-file "$W/data/server/ca.crt" --node-name bench-proxy --node-ip 127.0.0.1 --data-dir "$W/data/agent2" \
+	--nodeport-addresses 192.0.2.1 --proxy-health-port 10266 --dns-port 0 --log-level warn >"$OUT/dns-agent2.log" 2>&1 &
+A2PID=$!
+PIDS+=("$A2PID")
+want_ports=$(( N - N / 10 )) # the headless tenth has no service port
+for _ in $(seq 600); do
+	sp=$(curl -s --max-time 1 http://127.0.0.1:10266/metrics | awk '/^portico_proxy_service_ports / {print $2}' || true)
+	[ "${sp:-0}" -ge "$want_ports" ] && break
+	sleep 0.2
+done
+sleep 1
+echo "RESULT server=portico-proxy service_ports=${sp:-0} rss_kib=$(rss_kib "$A2PID") hwm_kib=$(awk '/^VmHWM:/ {print $2}' /proc/$A2PID/status)" | tee -a "$RESULTS"
+kill -TERM "$A2PID"
+wait "$A2PID" 2>/dev/null || true
 kill -TERM "$SPID"
 wait "$SPID" 2>/dev/null || true
 
@@ -193,7 +212,8 @@ done
 echo
 echo "targets: qps >= NSD's: $(verdict "$(get portico qps)" ">=" "$(get nsd qps)"); CPU <= 2.0 us/query: $(verdict "$(get portico cpu_us_per_q)" "<" 2.0001);" \
 	"p99 < 1 ms at half peak: $(verdict "$(get portico p99_ms_at_half)" "<" 1); RSS < 30 MiB with $N services/$((N * E)) endpoints: $(verdict "$(get portico-sync rss_kib)" "<" 30720)"
-echo "agent: synced in $(get portico-sync sync_ms) ms, peak RSS $(get portico-sync hwm_kib) KiB"
+echo "agent: synced in $(get portico-sync sync_ms) ms, peak RSS $(get portico-sync hwm_kib) KiB;" \
+	"with the service proxy on (DNS off): RSS $(get portico-proxy rss_kib) KiB, peak $(get portico-proxy hwm_kib) KiB, $(get portico-proxy service_ports) service ports programmed"
 echo "programming latency: API 201 to first answer median $(get portico-prog api_to_answer_median_ms) ms, max $(get portico-prog api_to_answer_max_ms) ms;" \
 	"watch event to answerable (watch events, not the initial list), max $(get portico-prog event_to_answerable_max_ms) ms:" \
 	"$(verdict "$(get portico-prog api_to_answer_max_ms)" "<" 10)"

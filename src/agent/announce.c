@@ -244,6 +244,7 @@ struct announce {
 	informer_t *svcs, *slices, *nodes, *cms, *leases;
 	struct event *tick;
 	bool dirty;
+	bool relist_slices; /* a Service became wanted: its slices were kept out of the cache so far */
 	bool stopped; /* announce_release() ran */
 	int pool; /* 1 when the provider is pool */
 	svc_state_t **st;
@@ -827,6 +828,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			a->dirty = true; /* now a candidate */
 		}
 	}
+	if (a->relist_slices && informer_has_synced(a->svcs)) {
+		a->relist_slices = false;
+		informer_relist(a->slices);
+	}
 	if (!informer_has_synced(a->svcs) || !informer_has_synced(a->nodes) || !informer_has_synced(a->slices) ||
 	    !informer_has_synced(a->cms))
 		return;
@@ -876,6 +881,67 @@ static void ev_upd(informer_t *inf, const json_t *old, const json_t *obj, void *
 	mark(arg);
 }
 
+/* A Service entered the cache: the slices of it were left out until now (slice_keep). */
+static void svc_ev_add(informer_t *inf, const json_t *obj, void *arg)
+{
+	announce_t *a = arg;
+
+	(void)inf;
+	(void)obj;
+	a->relist_slices = true;
+	mark(a);
+}
+
+/* The caches hold only what the announcer reads: every agent watches every Service and
+ * EndpointSlice of the cluster, but announces a few load-balancer Services; with 10,000 Services
+ * the whole objects would cost ~100 MiB in each agent. Services: the wanted ones (LoadBalancer, our
+ * class, an ingress IP), whole. */
+static json_t *svc_keep(const json_t *svc, void *arg)
+{
+	(void)arg;
+	return announce_svc_wanted(svc) ? json_incref((json_t *)svc) : NULL;
+}
+
+/* Slices: those of a wanted Service, as the name, the service-name label and the nodes of ready
+ * endpoints (announce_slice_ready_on() reads that much). A slice that arrives before its Service is
+ * wanted is dropped here and picked up by the relist svc_ev_add() asks for. */
+static json_t *slice_keep(const json_t *slice, void *arg)
+{
+	announce_t *a = arg;
+	const json_t *md = json_object_get(slice, "metadata"), *ep;
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *svc = json_string_value(json_object_get(json_object_get(md, "labels"), "kubernetes.io/service-name"));
+	json_t *out, *eps, *labels;
+	char key[512];
+	size_t i;
+
+	if (!ns || !svc || (size_t)snprintf(key, sizeof(key), "%s/%s", ns, svc) >= sizeof(key) ||
+	    !informer_get(a->svcs, key))
+		return NULL;
+	out = informer_meta_copy(slice);
+	eps = json_array();
+	labels = json_pack("{s:s}", "kubernetes.io/service-name", svc);
+	if (!out || !eps || !labels || json_object_set(json_object_get(out, "metadata"), "labels", labels) < 0 ||
+	    json_object_set(out, "endpoints", eps) < 0)
+		goto fail;
+	json_array_foreach(json_object_get(slice, "endpoints"), i, ep) {
+		const json_t *node = json_object_get(ep, "nodeName");
+		const json_t *ready = json_object_get(json_object_get(ep, "conditions"), "ready");
+		if (!json_is_string(node) || !(!ready || json_is_null(ready) || json_is_true(ready)))
+			continue;
+		if (json_array_append_new(eps, json_pack("{s:O}", "nodeName", node)) < 0)
+			goto fail;
+	}
+	json_decref(eps);
+	json_decref(labels);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(eps);
+	json_decref(labels);
+	return NULL;
+}
+
 static void cm_add(informer_t *inf, const json_t *obj, void *arg)
 {
 	(void)inf;
@@ -912,6 +978,7 @@ int announce_start(struct event_base *base, kclient_t *c, const announce_config_
 	informer_handlers_t h = { ev_add, ev_upd, ev_add, NULL };
 	informer_handlers_t hc = { cm_add, cm_upd, cm_add, NULL };
 	informer_handlers_t hl = { lease_ev_add, lease_ev_upd, lease_ev_add, NULL };
+	informer_handlers_t hs = { svc_ev_add, ev_upd, ev_add, NULL };
 	struct timeval tv = { 0, ANNOUNCE_TICK_MS * 1000 };
 	uint8_t b[16];
 	announce_t *a;
@@ -927,7 +994,7 @@ int announce_start(struct event_base *base, kclient_t *c, const announce_config_
 	a->c = c;
 	a->arp_fd = a->ndp_fd = -1;
 	a->dirty = true;
-	h.arg = hc.arg = hl.arg = a;
+	h.arg = hc.arg = hl.arg = hs.arg = a;
 	if (!(a->node = strdup(cfg->node_name)) || !(a->node_ip = strdup(cfg->node_ip)))
 		goto fail;
 	if ((rc = informer_new(c, "/api/v1/services", NULL, &a->svcs)) < 0 ||
@@ -936,7 +1003,9 @@ int announce_start(struct event_base *base, kclient_t *c, const announce_config_
 	    (rc = informer_new(c, "/api/v1/namespaces/" LEASE_NS "/configmaps", NULL, &a->cms)) < 0 ||
 	    (rc = informer_new(c, LEASES_PATH, ANNOUNCE_LEASE_LABEL "=true", &a->leases)) < 0)
 		goto fail;
-	if ((rc = informer_add_handlers(a->svcs, &h)) < 0 || (rc = informer_add_handlers(a->slices, &h)) < 0 ||
+	if ((rc = informer_set_transform(a->svcs, svc_keep, a)) < 0 ||
+	    (rc = informer_set_transform(a->slices, slice_keep, a)) < 0 ||
+	    (rc = informer_add_handlers(a->svcs, &hs)) < 0 || (rc = informer_add_handlers(a->slices, &h)) < 0 ||
 	    (rc = informer_add_handlers(a->nodes, &h)) < 0 || (rc = informer_add_handlers(a->cms, &hc)) < 0 ||
 	    (rc = informer_add_handlers(a->leases, &hl)) < 0 ||
 	    (rc = informer_add_index(a->slices, "svc", slice_index, NULL)) < 0)

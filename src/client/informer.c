@@ -6,6 +6,7 @@
 #include "client/informer.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #define INF_MAX_INDEXES  16
 #define INF_BACKOFF_MIN_MS 1000
 #define INF_BACKOFF_MAX_MS 30000
+#define INF_PAGE 500 /* items per list page: client-go's pager uses 500 too */
 
 typedef struct inf_index {
 	char *name;
@@ -32,7 +34,11 @@ struct informer {
 	int nh;
 	inf_index_t idx[INF_MAX_INDEXES];
 	int nidx;
-	json_t *cache; /* key -> object */
+	json_t *cache; /* key -> object (as the transform returned it) */
+	informer_transform_fn transform;
+	void *transform_arg;
+	json_t *seen;   /* the list in progress: keys kept so far (the rest go stale at its end) */
+	char *cont;     /* its continue token for the next page, or NULL */
 	char *rv;
 	bool synced, started;
 	kclient_req_t *req;     /* the list or watch in flight */
@@ -117,26 +123,15 @@ static void index_apply(informer_t *inf, const json_t *obj, const char *key, boo
 	}
 }
 
-/* Puts obj (borrowed; a reference is taken) in the cache and tells the handlers. only_if_changed:
- * a relist, where an unchanged resourceVersion means nothing happened. */
-static void cache_upsert(informer_t *inf, json_t *obj, bool only_if_changed)
+/* Puts obj (the cache's copy; a reference is taken) under key and tells the handlers. */
+static void cache_store(informer_t *inf, const char *key, json_t *obj)
 {
-	char *key = informer_key_of(obj);
-	json_t *old;
+	json_t *old = json_incref(json_object_get(inf->cache, key));
 
-	if (!key)
-		return;
-	old = json_incref(json_object_get(inf->cache, key));
-	if (old && only_if_changed && strcmp(obj_rv(old), obj_rv(obj)) == 0) {
-		json_decref(old);
-		free(key);
-		return;
-	}
 	if (old)
 		index_apply(inf, old, key, false);
 	if (json_object_set(inf->cache, key, obj) < 0) {
 		json_decref(old);
-		free(key);
 		return;
 	}
 	index_apply(inf, obj, key, true);
@@ -147,6 +142,38 @@ static void cache_upsert(informer_t *inf, json_t *obj, bool only_if_changed)
 			inf->h[i].on_add(inf, obj, inf->h[i].arg);
 	}
 	json_decref(old);
+}
+
+static void cache_delete_key(informer_t *inf, const char *key);
+
+/* An object from the list or the watch (borrowed): through the transform into the cache, or out of
+ * it when the transform drops it. only_if_changed: a relist, where an unchanged resourceVersion
+ * means nothing happened (the transform is not run again). seen: the list's keys, or NULL. */
+static void ingest(informer_t *inf, json_t *obj, bool only_if_changed, json_t *seen)
+{
+	char *key = informer_key_of(obj);
+	const json_t *old;
+	json_t *kept;
+
+	if (!key)
+		return;
+	old = json_object_get(inf->cache, key);
+	if (old && only_if_changed && strcmp(obj_rv(old), obj_rv(obj)) == 0) {
+		if (seen)
+			json_object_set_new(seen, key, json_true());
+		free(key);
+		return;
+	}
+	kept = inf->transform ? inf->transform(obj, inf->transform_arg) : json_incref(obj);
+	if (!kept) {
+		cache_delete_key(inf, key);
+		free(key);
+		return;
+	}
+	if (seen)
+		json_object_set_new(seen, key, json_true());
+	cache_store(inf, key, kept);
+	json_decref(kept);
 	free(key);
 }
 
@@ -201,55 +228,87 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 		do_watch(inf);
 }
 
+static void list_reset(informer_t *inf)
+{
+	json_decref(inf->seen);
+	inf->seen = NULL;
+	free(inf->cont);
+	inf->cont = NULL;
+}
+
+static void list_page(informer_t *inf);
+
 static void on_list(int status, json_t *body, void *arg)
 {
 	informer_t *inf = arg;
-	json_t *items = json_object_get(body, "items"), *item, *seen, *stale;
-	const char *key;
+	json_t *items = json_object_get(body, "items"), *item, *stale;
+	const json_t *md = json_object_get(body, "metadata");
+	const char *key, *cont = json_string_value(json_object_get(md, "continue"));
 	void *tmp;
 	size_t i;
 
 	inf->req = NULL;
-	if (status != 200 || !json_is_array(items)) {
+	if (status == 410 && inf->cont) {
+		do_list(inf); /* the snapshot behind the continue token is compacted: start over */
+		return;
+	}
+	if (status != 200 || !json_is_array(items) || !inf->seen) {
+		list_reset(inf);
 		schedule_retry(inf, true);
 		return;
 	}
-	seen = json_object();
+	json_array_foreach(items, i, item)
+		ingest(inf, item, true, inf->seen);
+	free(inf->cont);
+	inf->cont = NULL;
+	if (cont && *cont) {
+		inf->cont = strdup(cont);
+		if (!inf->cont) {
+			list_reset(inf);
+			schedule_retry(inf, true);
+			return;
+		}
+		list_page(inf);
+		return;
+	}
 	stale = json_array();
-	if (!seen || !stale) {
-		json_decref(seen);
-		json_decref(stale);
+	if (!stale) {
+		list_reset(inf);
 		schedule_retry(inf, true);
 		return;
-	}
-	json_array_foreach(items, i, item) {
-		char *k = informer_key_of(item);
-		if (!k)
-			continue;
-		json_object_set_new(seen, k, json_true());
-		free(k);
-		cache_upsert(inf, item, true);
 	}
 	json_object_foreach_safe(inf->cache, tmp, key, item) {
-		if (!json_object_get(seen, key))
+		if (!json_object_get(inf->seen, key))
 			json_array_append_new(stale, json_string(key));
 	}
 	json_array_foreach(stale, i, item)
 		cache_delete_key(inf, json_string_value(item));
-	json_decref(seen);
 	json_decref(stale);
-	set_rv(inf, json_string_value(json_object_get(json_object_get(body, "metadata"), "resourceVersion")));
+	list_reset(inf);
+	set_rv(inf, json_string_value(json_object_get(md, "resourceVersion")));
 	inf->synced = true;
 	inf->backoff_ms = 0;
+	/* the pages' parsed trees are gone; hand the freed heap back (a big list leaves megabytes) */
+	malloc_trim(0);
 	do_watch(inf);
 }
 
-static void do_list(informer_t *inf)
+/* Requests the next page of the list in progress (the first when inf->cont is NULL). */
+static void list_page(informer_t *inf)
 {
-	char *path;
+	char *path, *esc = NULL;
 	int rc;
 
-	if (asprintf(&path, "%s%s%s", inf->path, inf->query ? "?" : "", inf->query ? inf->query : "") < 0) {
+	if (inf->cont && !(esc = kclient_query_escape(inf->cont))) {
+		list_reset(inf);
+		schedule_retry(inf, true);
+		return;
+	}
+	rc = asprintf(&path, "%s?limit=%d%s%s%s%s", inf->path, INF_PAGE, esc ? "&continue=" : "", esc ? esc : "",
+		      inf->query ? "&" : "", inf->query ? inf->query : "");
+	free(esc);
+	if (rc < 0) {
+		list_reset(inf);
 		schedule_retry(inf, true);
 		return;
 	}
@@ -257,8 +316,21 @@ static void do_list(informer_t *inf)
 	free(path);
 	if (rc < 0) {
 		inf->req = NULL;
+		list_reset(inf);
 		schedule_retry(inf, true);
 	}
+}
+
+/* Starts a list from its first page. */
+static void do_list(informer_t *inf)
+{
+	list_reset(inf);
+	inf->seen = json_object();
+	if (!inf->seen) {
+		schedule_retry(inf, true);
+		return;
+	}
+	list_page(inf);
 }
 
 static void relist_now(informer_t *inf)
@@ -266,6 +338,14 @@ static void relist_now(informer_t *inf)
 	kclient_cancel(inf->req);
 	inf->req = NULL;
 	do_list(inf);
+}
+
+void informer_relist(informer_t *inf)
+{
+	if (!inf->started)
+		return;
+	evtimer_del(inf->retry_ev);
+	relist_now(inf);
 }
 
 static void on_watch_event(json_t *ev, void *arg)
@@ -277,7 +357,7 @@ static void on_watch_event(json_t *ev, void *arg)
 	if (!type || !json_is_object(obj))
 		return;
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-		cache_upsert(inf, obj, false);
+		ingest(inf, obj, false, NULL);
 		set_rv(inf, obj_rv(obj));
 	} else if (strcmp(type, "DELETED") == 0) {
 		cache_delete(inf, obj);
@@ -394,10 +474,42 @@ void informer_free(informer_t *inf)
 		json_decref(inf->idx[i].map);
 	}
 	json_decref(inf->cache);
+	list_reset(inf);
 	free(inf->path);
 	free(inf->query);
 	free(inf->rv);
 	free(inf);
+}
+
+int informer_set_transform(informer_t *inf, informer_transform_fn fn, void *arg)
+{
+	if (inf->started)
+		return -EBUSY;
+	inf->transform = fn;
+	inf->transform_arg = arg;
+	return 0;
+}
+
+json_t *informer_meta_copy(const json_t *obj)
+{
+	const json_t *md = json_object_get(obj, "metadata");
+	static const char *const keep[] = { "name", "namespace", "resourceVersion" };
+	json_t *out = json_object(), *m = json_object();
+
+	if (!out || !m || json_object_set(out, "metadata", m) < 0) {
+		json_decref(out);
+		json_decref(m);
+		return NULL;
+	}
+	json_decref(m);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		json_t *v = json_object_get(md, keep[i]);
+		if (v && json_object_set(m, keep[i], v) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
 }
 
 int informer_add_handlers(informer_t *inf, const informer_handlers_t *h)

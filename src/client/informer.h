@@ -2,7 +2,8 @@
  * Lists a collection, then watches it from the list's resourceVersion (allowWatchBookmarks), keeps a
  * local cache keyed "ns/name" (or "name" for cluster-scoped kinds) with secondary indexes, and calls
  * add/update/delete handlers. A 410 Expired (ERROR event or reply) means relist at once; a broken
- * list or watch relists/rewatches with back-off (1 s doubling to 30 s). */
+ * list or watch relists/rewatches with back-off (1 s doubling to 30 s). Lists are paged (limit=500
+ * and continue tokens, one consistent snapshot) so that no reply holds a whole big collection. */
 #pragma once
 #include <stdbool.h>
 
@@ -35,6 +36,23 @@ void informer_free(informer_t *inf); /* accepts NULL; pending requests are cance
 /* An optional fieldSelector (e.g. "spec.nodeName=node1": the kubelet's pod source) for the list and
  * the watch, set before informer_start(). 0, -EBUSY once started, -ENOMEM. */
 int informer_set_field_selector(informer_t *inf, const char *selector);
+
+/* A transform (client-go's SetTransform), set before informer_start(): called with every object the
+ * list or the watch delivers, before it reaches the cache. It returns a new reference to what the
+ * cache keeps instead — a slim copy holding only what the handlers read (start it with
+ * informer_meta_copy(), which keeps the key and resourceVersion the informer needs), or
+ * json_incref(obj) — or NULL to keep the object out of the cache: an object that leaves through
+ * its transform is reported to on_delete as if it had been deleted. Why: a node agent watches every
+ * Service and EndpointSlice of the cluster but needs a few fields of a few of them; jansson trees
+ * of the whole objects cost ~10 KiB per Service with its slice. */
+typedef json_t *(*informer_transform_fn)(const json_t *obj, void *arg);
+int informer_set_transform(informer_t *inf, informer_transform_fn fn, void *arg);
+/* {"metadata": {"name", "namespace", "resourceVersion"}} of obj (what exists of them): a new object,
+ * NULL on ENOMEM. */
+json_t *informer_meta_copy(const json_t *obj);
+/* Lists again now (paged), replacing the cache and reporting differences, e.g. because what a
+ * transform keeps has changed. Lists already in flight restart. No-op before informer_start(). */
+void informer_relist(informer_t *inf);
 
 /* Register before informer_start(). At most 16 handler sets and 16 indexes. -E2BIG beyond, -EEXIST for
  * an index name used twice, -EBUSY once started. */
