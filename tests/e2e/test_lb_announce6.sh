@@ -13,6 +13,8 @@
 # - SIGTERM of the server: the in-process agent releases the Lease it holds (for a Service with its
 #   only endpoint on node1) before the server goes; a server started again without an agent shows
 #   the Lease without holder.
+# serial: the failover (< 2 s) and graceful hand-over (< 0.8 s) deadlines are measured; tests/run.sh
+# runs this scenario alone, so that a neighbour scenario's CPU does not blur them.
 . "$(dirname "$0")/lib.sh"
 lab_init
 # every agent takes the dual-stack service CIDR too (pods stay IPv4; the proxy gets both families)
