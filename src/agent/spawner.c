@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -26,6 +25,7 @@
 
 #define SPAWNER_FD         3
 #define SPAWNER_TIMEOUT_MS 10000 /* a fork and a few system calls; only a stuck machine takes this long */
+#define SPAWNER_ARGV_PAD   384   /* empty arguments: room for the supervisors' command lines */
 
 extern char **environ;
 
@@ -59,26 +59,30 @@ static int paths_prepare(const char *dir, sup_paths_t *p)
 	return 0;
 }
 
-/* A supervisor forked from the spawner still shows the spawner's command line: point the kernel at
- * one naming its pod directory, as an exec'd supervisor's reads (for ps, and for whoever looks for
- * supervisors). Best effort: it needs CAP_SYS_RESOURCE, which an agent that creates network
- * namespaces has. */
+/* The spawner's argument strings (contiguous, as the kernel lays them out), from "supervise" on. */
+static char *arg_area;
+static size_t arg_len;
+
+/* A supervisor forked from the spawner still shows the spawner's command line: rewrite it in place
+ * (the spawner's argv carries SPAWNER_ARGV_PAD empty arguments for the room) to read as an exec'd
+ * supervisor's would, naming its pod directory (for ps, and for whoever counts supervisors). Only
+ * cosmetic, so a directory too long for the room is cut short. (prctl PR_SET_MM_ARG_START would need
+ * CAP_SYS_RESOURCE, which an agent in a container may lack.) */
 static void cmdline_set(char *const argv[])
 {
-	static char buf[PATH_MAX + 64];
 	size_t off = 0;
 
-	for (size_t i = 0; argv[i]; i++) {
-		size_t n = strlen(argv[i]) + 1;
+	if (!arg_area || arg_len < 2)
+		return;
+	memset(arg_area, 0, arg_len);
+	for (size_t i = 1; argv[i] && off + 1 < arg_len; i++) { /* argv[0], "portico", stays as it is */
+		size_t n = strlen(argv[i]);
 
-		if (off + n > sizeof(buf))
-			return;
-		memcpy(buf + off, argv[i], n);
-		off += n;
+		if (n > arg_len - 1 - off - 1)
+			n = arg_len - 1 - off - 1;
+		memcpy(arg_area + off, argv[i], n);
+		off += n + 1; /* the NUL is already there */
 	}
-	/* start first: the new area lies below the old one, so start <= end holds after each call */
-	if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)buf, 0, 0) == 0)
-		prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(buf + off), 0, 0);
 }
 
 /* The intermediate child: a session of its own, the pod's lock, the bound control socket, then the
@@ -166,7 +170,7 @@ int spawner_fork_direct(const char *exe, const char *dir)
 
 int spawner_new(const char *exe, spawner_t **ret)
 {
-	char *argv[] = { "portico", "supervise", "--spawner", "3", NULL };
+	char *argv[4 + SPAWNER_ARGV_PAD + 1] = { "portico", "supervise", "--spawner", "3" };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
@@ -188,6 +192,8 @@ int spawner_new(const char *exe, spawner_t **ret)
 		return rc;
 	}
 	s->fd = sv[0];
+	for (size_t i = 4; i < 4 + SPAWNER_ARGV_PAD; i++)
+		argv[i] = "";
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
@@ -272,7 +278,7 @@ int spawner_main(int argc, char **argv)
 	char *end;
 	long fd;
 
-	if (argc != 3 || strcmp(argv[1], "--spawner") != 0) {
+	if (argc < 3 || strcmp(argv[1], "--spawner") != 0) {
 		fprintf(stderr, "usage: portico supervise --spawner FD (started by the agent)\n");
 		return 2;
 	}
@@ -282,6 +288,13 @@ int spawner_main(int argc, char **argv)
 		fprintf(stderr, "supervise --spawner: bad fd %s\n", argv[2]);
 		return 2;
 	}
+	for (int i = 3; i < argc; i++)
+		if (argv[i][0]) {
+			fprintf(stderr, "supervise --spawner: unexpected argument %s\n", argv[i]);
+			return 2;
+		}
+	arg_area = argv[0];
+	arg_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	for (;;) {
 		char dir[PATH_MAX];
