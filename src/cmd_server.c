@@ -71,8 +71,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	server_ctx_t *s = arg;
 
+	int grace_ms = agent_thread_release(s->agent);
+	struct timeval grace = { 0, grace_ms * 1000 };
+
 	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopexit(s->base, NULL);
+	/* the in-process agent's announcer releases its Leases through this server's API: keep
+	 * serving a moment, so another node takes the addresses over at once */
+	event_base_loopexit(s->base, grace_ms ? &grace : NULL);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)

@@ -76,8 +76,16 @@ class Cloud:
                 return str(a)
         raise ValueError("the cloud's address pool is exhausted")
 
+    def haproxy_running(self):
+        try:
+            with open(self.pid_file) as f:
+                return any(os.path.exists("/proc/" + p) for p in f.read().split())
+        except FileNotFoundError:
+            return False
+
     def ensure(self, svc, nodes):
         vip = self.pick_vip(svc)
+        old = self.lbs.get(svc["uid"])
         self.lbs[svc["uid"]] = {
             "vip": vip,
             "service": "%s/%s" % (svc["namespace"], svc["name"]),
@@ -86,7 +94,10 @@ class Cloud:
             "local": svc.get("externalTrafficPolicy") == "Local",
             "nodes": nodes or [],
         }
-        self.apply()
+        # the controller re-ensures every load balancer periodically: reload HAProxy only when
+        # something changed (or it is not running)
+        if self.lbs[svc["uid"]] != old or not self.haproxy_running():
+            self.apply()
         return {"ingress": [{"ip": vip}]}
 
     def update(self, svc, nodes):

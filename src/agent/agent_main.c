@@ -277,6 +277,7 @@ struct agent_thread {
 	bool running;
 	struct event_base *base;
 	struct event *stop_ev;
+	struct event *release_ev;
 	agent_main_t *a;
 };
 
@@ -287,6 +288,16 @@ static void on_thread_stop(evutil_socket_t fd, short what, void *arg)
 	agent_main_stop(t->a);
 	t->a = NULL;
 	event_base_loopexit(t->base, NULL);
+}
+
+/* On the agent's thread: the same hand-over as `portico agent` on SIGTERM. */
+static void on_thread_release(evutil_socket_t fd, short what, void *arg)
+{
+	agent_thread_t *t = arg;
+
+	(void)fd;
+	(void)what;
+	announce_release(t->a ? t->a->announce : NULL);
 }
 
 static void *thread_main(void *arg)
@@ -308,7 +319,8 @@ int agent_thread_start(const agent_config_t *cfg, agent_thread_t **ret)
 	if (!t->base)
 		goto fail;
 	t->stop_ev = event_new(t->base, -1, 0, on_thread_stop, t);
-	if (!t->stop_ev)
+	t->release_ev = event_new(t->base, -1, 0, on_thread_release, t);
+	if (!t->stop_ev || !t->release_ev)
 		goto fail;
 	/* built here, run there: nothing happens on the base until the thread dispatches it */
 	rc = agent_main_start(t->base, cfg, &t->a);
@@ -329,6 +341,14 @@ fail:
 	return rc;
 }
 
+int agent_thread_release(agent_thread_t *t)
+{
+	if (!t || !t->running)
+		return 0;
+	event_active(t->release_ev, EV_TIMEOUT, 0);
+	return ANNOUNCE_RELEASE_GRACE_MS;
+}
+
 void agent_thread_stop(agent_thread_t *t)
 {
 	if (!t)
@@ -340,6 +360,8 @@ void agent_thread_stop(agent_thread_t *t)
 	agent_main_stop(t->a);
 	if (t->stop_ev)
 		event_free(t->stop_ev);
+	if (t->release_ev)
+		event_free(t->release_ev);
 	if (t->base)
 		event_base_free(t->base);
 	free(t);

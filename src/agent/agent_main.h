@@ -52,4 +52,9 @@ int agent_run(const agent_config_t *cfg);
  * evthread_use_pthreads(). Strings copied. Stop with agent_thread_stop() from the starting thread. */
 typedef struct agent_thread agent_thread_t;
 int agent_thread_start(const agent_config_t *cfg, agent_thread_t **ret);
+/* Starts the agent's hand-over on its thread (its load-balancer announcer releases its Leases, as
+ * `portico agent` does on SIGTERM) and returns how many ms the caller should keep serving the API
+ * for those requests before agent_thread_stop(); 0 when there is nothing to wait for. Accepts
+ * NULL. From the starting thread. */
+int agent_thread_release(agent_thread_t *t);
 void agent_thread_stop(agent_thread_t *t); /* accepts NULL */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "client/workqueue.h"
 #include "controllers/ctrl_util.h"
 #include "controllers/lb_logic.h"
@@ -37,6 +39,7 @@ typedef struct lb_op {
 	uint64_t sfp, nfp;
 	int step;
 	bool update_only;
+	bool quiet; /* a periodic re-ensure of an unchanged Service: events only when something changed */
 	kclient_req_t *req;
 	lb_provider_op_t *pop;
 	/* a provider result that arrived before the provider call returned */
@@ -60,8 +63,11 @@ struct lb_ctrl {
 	bool blocked;
 	unsigned cfg_gen;
 	uint64_t nodes_fp;
-	json_t *state; /* key -> {"sfp", "nfp": hex strings, "ing": ingress, "amsg": last allocation error, "fails"} */
+	json_t *state; /* key -> {"sfp", "nfp": hex strings, "ing": ingress, "amsg": last allocation error, "fails",
+			* "resync": true when the periodic resync asked for a full ensure} */
 	lb_op_t *ops;
+	struct event *resync_ev;
+	int resync_sec; /* the period resync_ev runs at; 0: not armed */
 };
 
 /* ---- per-key state ---- */
@@ -369,9 +375,13 @@ static void handle_result(lb_op_t *op)
 		json_decref(op->target);
 		op->target = op->res_ingress ? json_incref(op->res_ingress) : json_deep_copy(lb_svc_ingress(op->svc));
 	} else {
-		emit(op, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
 		json_decref(op->target);
 		op->target = op->res_ingress ? json_incref(op->res_ingress) : json_array();
+		if (!op->quiet || !lb_ingress_equal(lb_svc_ingress(op->svc), op->target)) {
+			if (op->quiet)
+				log_info("lb controller: %s: periodic resync: the provider's ingress changed", op->key);
+			emit(op, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
+		}
 	}
 	write_status(op);
 }
@@ -485,7 +495,7 @@ static void start_ensure(lb_op_t *op)
 {
 	lb_ctrl_t *l = op->l;
 	json_t *st = state_get(l, op->key, false);
-	bool has_fin = lb_svc_has_finalizer(op->svc);
+	bool has_fin = lb_svc_has_finalizer(op->svc), periodic;
 
 	op->nodes = nodes_for(l, op->svc, op->key);
 	if (!op->nodes) {
@@ -495,14 +505,23 @@ static void start_ensure(lb_op_t *op)
 	op->sfp = lb_fp_service(op->svc) ^ ((uint64_t)l->cfg_gen * 0x9e3779b97f4a7c15ULL);
 	/* a pool address does not depend on the nodes (its announcer does, in the agent) */
 	op->nfp = l->cfg.provider == LB_PROVIDER_POOL ? 0 : lb_fp_json(op->nodes);
+	periodic = st && json_is_true(json_object_get(st, "resync"));
+	if (periodic)
+		json_object_del(st, "resync");
 	if (st && has_fin && state_fp_eq(st, "sfp", op->sfp) && state_fp_eq(st, "nfp", op->nfp) &&
 	    (json_object_get(st, "amsg") || lb_ingress_equal(lb_svc_ingress(op->svc), json_object_get(st, "ing")))) {
-		finish(op, 0); /* nothing changed since the last sync */
-		return;
+		if (!periodic) {
+			finish(op, 0); /* nothing changed since the last sync */
+			return;
+		}
+		/* nothing changed here, but the provider's side may have (its state lost, a load
+		 * balancer removed behind our back): ensure again, quietly unless that finds a change */
+		op->quiet = true;
 	}
-	op->update_only = st && has_fin && state_fp_eq(st, "sfp", op->sfp) && !json_object_get(st, "amsg") &&
+	op->update_only = !periodic && st && has_fin && state_fp_eq(st, "sfp", op->sfp) &&
+			  !json_object_get(st, "amsg") &&
 			  lb_ingress_equal(lb_svc_ingress(op->svc), json_object_get(st, "ing"));
-	if (!op->update_only) {
+	if (!op->update_only && !op->quiet) {
 		emit(op, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
 		if (!json_array_size(op->nodes) && l->cfg.provider != LB_PROVIDER_POOL)
 			emit(op, "Warning", "UnAvailableLoadBalancer", "There are no available nodes for LoadBalancer");
@@ -609,6 +628,55 @@ static void sync_svc(workqueue_t *q, const char *key, void *arg)
 	start_ensure(op);
 }
 
+/* ---- periodic resync ---- */
+
+/* Upstream's service controller re-syncs on a period too (nodeSyncPeriod, informer resyncs): a
+ * provider with state of its own can lose a load balancer (state wiped, removed by hand) while
+ * nothing changes here. Every period each provisioned Service of such a provider gets a full,
+ * idempotent ensure. The pool and nodes providers keep nothing outside this process: no drift. */
+static void resync_tick(evutil_socket_t fd, short what, void *arg)
+{
+	lb_ctrl_t *l = arg;
+	const json_t *cache = informer_cache(l->svcs), *svc;
+	const char *key;
+	int n = 0;
+
+	(void)fd;
+	(void)what;
+	if (l->blocked || !l->prov || l->cfg.provider != LB_PROVIDER_WEBHOOK || !informer_has_synced(l->svcs))
+		return;
+	json_object_foreach((json_t *)cache, key, svc) {
+		json_t *st;
+
+		if (!lb_svc_ours(svc) || !lb_svc_wants_lb(svc) || !lb_svc_has_finalizer(svc))
+			continue;
+		st = state_get(l, key, true);
+		if (!st)
+			continue;
+		json_object_set_new(st, "resync", json_true());
+		workqueue_add(l->q, key);
+		n++;
+	}
+	log_debug("lb controller: periodic resync of %d load balancers", n);
+}
+
+/* (Re)arms the resync timer for a period of sec seconds (0: off). */
+static void resync_arm(lb_ctrl_t *l, int sec)
+{
+	struct timeval tv = { sec, 0 };
+
+	if (!l->resync_ev || sec == l->resync_sec)
+		return;
+	event_del(l->resync_ev);
+	l->resync_sec = sec;
+	if (sec > 0)
+		event_add(l->resync_ev, &tv);
+	if (sec > 0)
+		log_info("lb controller: periodic resync every %d s", sec);
+	else
+		log_info("lb controller: periodic resync off");
+}
+
 /* ---- configuration ---- */
 
 static void cfg_event(lb_ctrl_t *l, const json_t *cm, const char *type, const char *reason, const char *msg)
@@ -664,6 +732,8 @@ static void apply_config(lb_ctrl_t *l, const json_t *cm)
 		return;
 	}
 	if (l->prov && lb_config_equal(&cfg, &l->cfg) && !l->blocked) {
+		resync_arm(l, cfg.resync_period_sec);
+		l->cfg.resync_period_sec = cfg.resync_period_sec;
 		lb_config_free(&cfg);
 		return;
 	}
@@ -697,6 +767,7 @@ static void apply_config(lb_ctrl_t *l, const json_t *cm)
 	lb_config_free(&l->cfg);
 	l->cfg = cfg;
 	l->cfg_gen++;
+	resync_arm(l, cfg.resync_period_sec);
 	l->blocked = false;
 	snprintf(text, sizeof(text), "Load-balancer provider %s%s", l->prov->ops->name,
 		 cfg.provider == LB_PROVIDER_POOL ? " with the configured pools" : "");
@@ -851,6 +922,12 @@ int lb_ctrl_new(kclient_t *c, informer_t *nodes, lb_ctrl_t **ret)
 	    (rc = informer_add_index(l->slices, "svc", index_slice_service, NULL)) < 0 ||
 	    (rc = informer_add_handlers(l->cms, &hc)) < 0 || (rc = informer_add_handlers(l->nodes, &hn)) < 0)
 		goto fail;
+	l->resync_ev = event_new(kclient_base(c), -1, EV_PERSIST, resync_tick, l);
+	if (!l->resync_ev) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	resync_arm(l, l->cfg.resync_period_sec);
 	informer_start(l->cms);
 	informer_start(l->svcs);
 	informer_start(l->slices);
@@ -870,6 +947,8 @@ void lb_ctrl_free(lb_ctrl_t *l)
 		workqueue_done(l->q, op->key, 0);
 		op_free(op);
 	}
+	if (l->resync_ev)
+		event_free(l->resync_ev);
 	informer_free(l->svcs);
 	informer_free(l->slices);
 	informer_free(l->cms);

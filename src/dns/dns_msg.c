@@ -1,5 +1,6 @@
 /* Upstream replies for the forwarder: check, store, replay. See dns_msg.h. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "dns/dns_msg.h"
@@ -99,6 +100,30 @@ int dns_msg_check(const uint8_t *msg, size_t len, const uint8_t *qname, uint16_t
 		info.ttl = 0;
 	*ret = info;
 	return 0;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return false;
+}
+
+int dns_msg_match(const uint8_t *msg, size_t len, const struct sockaddr_storage *from,
+		  const struct sockaddr_storage *up, uint16_t id, const uint8_t *qname, uint16_t qtype,
+		  uint16_t qclass, dns_msg_info_t *ret)
+{
+	if (len < DNS_HDR_LEN || get16(msg) != id || (from && !same_addr(from, up)))
+		return -ESRCH;
+	return dns_msg_check(msg, len, qname, qtype, qclass, ret);
 }
 
 size_t dns_msg_strip(uint8_t *msg, const dns_msg_info_t *info)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "dns/dns_wire.h"
 
@@ -25,6 +26,15 @@ typedef struct dns_msg_info {
  * when the caller rewrites the header (dns_msg_strip). -EBADMSG for anything malformed. */
 int dns_msg_check(const uint8_t *msg, size_t len, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		  dns_msg_info_t *ret);
+
+/* Whether msg, received from `from` (NULL over a TCP connection to `up`), answers the query we sent
+ * to upstream `up` with id and question qname/qtype/qclass (RFC 5452 s9.1: id, question and the
+ * address and port asked must all match). 0 with *ret filled (dns_msg_check) for our answer;
+ * -ESRCH when the id or the sender differs (not ours: ignore it and keep waiting); -EBADMSG when it
+ * has our id but another question or is malformed (a forgery or garbage: ignore it too). */
+int dns_msg_match(const uint8_t *msg, size_t len, const struct sockaddr_storage *from,
+		  const struct sockaddr_storage *up, uint16_t id, const uint8_t *qname, uint16_t qtype,
+		  uint16_t qclass, dns_msg_info_t *ret);
 
 /* Rewrites msg in place to the stored form described by info (ARCOUNT without the OPT); returns
  * info->len. */

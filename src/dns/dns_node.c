@@ -230,6 +230,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			    "# TYPE portico_dns_forward_requests_total counter\nportico_dns_forward_requests_total %llu\n"
 			    "# TYPE portico_dns_forward_timeouts_total counter\nportico_dns_forward_timeouts_total %llu\n"
 			    "# TYPE portico_dns_forward_bad_replies_total counter\nportico_dns_forward_bad_replies_total %llu\n"
+			    "# TYPE portico_dns_forward_tcp_retries_total counter\nportico_dns_forward_tcp_retries_total %llu\n"
 			    "# TYPE portico_dns_truncated_total counter\nportico_dns_truncated_total %llu\n"
 			    "# TYPE portico_dns_dropped_total counter\nportico_dns_dropped_total %llu\n"
 			    "# TYPE portico_dns_tcp_connections_total counter\nportico_dns_tcp_connections_total %llu\n"
@@ -242,7 +243,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			    "portico_dns_programming_duration_max_seconds %.9f\n",
 			    (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
 			    (unsigned long long)st.forwarded, (unsigned long long)st.upstream_timeouts,
-			    (unsigned long long)st.upstream_errors, (unsigned long long)st.truncated,
+			    (unsigned long long)st.upstream_errors, (unsigned long long)st.upstream_tcp,
+			    (unsigned long long)st.truncated,
 			    (unsigned long long)st.dropped, (unsigned long long)st.tcp_conns,
 			    (unsigned long long)st.tcp_refused, dns_server_loop_detected(n->srv) ? 1 : 0,
 			    dns_zone_names(n->zone), (unsigned long long)fs.events, (unsigned long long)fs.relists,

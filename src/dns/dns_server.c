@@ -3,7 +3,12 @@
  * upstream socket and pending-query table, and its own zone lock. Nothing is shared between
  * workers on the zone's hot path; a batch of up to BATCH datagrams costs one recvmmsg, one
  * uncontended mutex pair and one sendmmsg, and no allocation. Only the forwarder's cache is shared
- * (striped locks), so a name is asked upstream once whichever worker gets it. */
+ * (striped locks), so a name is asked upstream once whichever worker gets it.
+ *
+ * Forwarding is hardened against off-path forgery (Kaminsky; RFC 5452) as unbound's is: every query
+ * sent upstream gets a socket of its own, connected to the upstream, so a fresh source port the
+ * kernel picks at random, and a full 16-bit random id; a reply counts only when its id, its sender
+ * and its question all match. A truncated answer (TC=1) is asked again over TCP (RFC 7766 s5). */
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -14,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +35,8 @@
 #define PEND_BITS    9
 #define PEND_N       (1u << PEND_BITS)
 #define UP_TIMEOUT_MS 2000
+#define UP_TCP_MAX   16 /* per worker: TCP retries at once (64 KiB buffer each); more get the TC answer */
+#define RND_N        64
 #define T_HINFO      13
 
 enum { EV_UDP = 1, EV_TCP_LISTEN, EV_UPSTREAM, EV_CONN, EV_WAKE };
@@ -57,8 +65,13 @@ struct conn {
 
 struct pending {
 	bool used, follow, probe;
+	bool tcp, tsent; /* asking over TCP (after TC=1); the query is sent, the reply is being read */
 	uint8_t up, tries;
 	uint16_t id;
+	uint32_t gen; /* bumped per upstream socket: an epoll event for an earlier one is stale */
+	int fd;       /* this try's own upstream socket, or -1 */
+	uint8_t *tbuf; /* over TCP: the query with its length, then the reply with its length */
+	size_t toff, tlen;
 	int ufd; /* the UDP socket the query came in on, or -1 for TCP */
 	int conn;
 	uint32_t conn_gen;
@@ -76,12 +89,15 @@ struct worker {
 	int idx;
 	pthread_t th;
 	bool started;
-	int ep, evfd, upfd;
+	int ep, evfd;
 	int udp[DNS_SERVER_MAX_ADDRS], tcp[DNS_SERVER_MAX_ADDRS];
 	dns_stats_t st;
 	dns_cache_t *cache; /* the server's, shared */
 	struct pending *pend;
 	uint32_t npend, pend_next;
+	int ntcp; /* pending queries asking over TCP */
+	uint16_t rnd[RND_N]; /* random query ids, refilled by getrandom */
+	int nrnd;
 	struct conn **conns;
 	int maxconns, nconns;
 	uint64_t next_sweep_ms;
@@ -91,6 +107,8 @@ struct worker {
 	uint8_t rbuf[BATCH][UDP_RX_MAX];
 	uint8_t sbuf[BATCH][DNS_UDP_MAX];
 	uint8_t big[2 + DNS_TCP_MAX];
+	dns_query_t qs[BATCH]; /* a UDP batch's queries, parsed before any is answered */
+	bool qok[BATCH];
 } __attribute__((aligned(64)));
 
 struct dns_server {
@@ -111,13 +129,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint16_t rand16(void)
+/* A random query id: from the kernel's CSPRNG, RND_N at a time (one syscall per 64 queries). */
+static uint16_t rand16(struct worker *w)
 {
-	uint16_t v = 0;
+	if (w->nrnd == 0) {
+		if (getrandom(w->rnd, sizeof(w->rnd), GRND_NONBLOCK) != (ssize_t)sizeof(w->rnd)) {
+			uint64_t x = now_ns() ^ (uint64_t)(uintptr_t)w; /* only before the pool is ready at boot */
+			for (int i = 0; i < RND_N; i++) {
+				x = x * 6364136223846793005ull + 1442695040888963407ull;
+				w->rnd[i] = (uint16_t)(x >> 48);
+			}
+		}
+		w->nrnd = RND_N;
+	}
+	return w->rnd[--w->nrnd];
+}
 
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (uint16_t)now_ns();
-	return v;
+static socklen_t sa_len(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 static int qtype_index(uint16_t t)
@@ -239,19 +269,67 @@ static bool conn_flush(struct worker *w, int i)
 
 /* ---- forwarding */
 
-static void send_upstream(struct worker *w, struct pending *p)
+static uint16_t pend_qclass(const struct pending *p)
+{
+	return p->follow || p->probe ? DNS_C_IN : p->q.qclass;
+}
+
+/* closes this try's upstream socket (which takes it out of epoll) and the TCP buffer */
+static void up_close(struct worker *w, struct pending *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	if (p->tcp) {
+		free(p->tbuf);
+		p->tbuf = NULL;
+		p->tcp = false;
+		w->ntcp--;
+	}
+}
+
+/* Asks p's upstream, over UDP or TCP, from a socket of its own: connect() binds it to a fresh
+ * ephemeral port, which Linux chooses at random (RFC 6056), and has the kernel drop datagrams from
+ * any other sender. A failure here is counted and left to the deadline, which tries again. */
+static void up_send(struct worker *w, struct pending *p, bool tcp)
 {
 	const struct sockaddr_storage *ua = &w->s->cfg.upstream[p->up];
-	uint8_t q[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
+	uint8_t q[2 + DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
+	struct epoll_event ev;
 	size_t n;
 
-	p->id = (uint16_t)((rand16() & ~(PEND_N - 1)) | (uint16_t)(p - w->pend));
-	n = dns_msg_query(q, p->id, p->fq, p->fqtype, p->follow || p->probe ? DNS_C_IN : p->q.qclass,
-			  !p->probe && p->q.edns_do);
-	if (sendto(w->upfd, q, n, MSG_DONTWAIT, (const struct sockaddr *)ua,
-		   ua->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
-		STAT_INC(w, upstream_errors);
+	up_close(w, p);
 	p->deadline_ms = now_ns() / 1000000 + UP_TIMEOUT_MS;
+	p->id = rand16(w);
+	p->gen++;
+	n = dns_msg_query(q + 2, p->id, p->fq, p->fqtype, pend_qclass(p), !p->probe && p->q.edns_do);
+	if (tcp) {
+		if (!(p->tbuf = malloc(2 + DNS_TCP_MAX)))
+			goto fail;
+		p->tcp = true;
+		w->ntcp++;
+		p->tsent = false;
+		q[0] = (uint8_t)(n >> 8);
+		q[1] = (uint8_t)n;
+		memcpy(p->tbuf, q, 2 + n);
+		p->toff = 0;
+		p->tlen = 2 + n;
+	}
+	p->fd = socket(ua->ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0)
+		goto fail;
+	if (connect(p->fd, (const struct sockaddr *)ua, sa_len(ua)) < 0 && errno != EINPROGRESS)
+		goto fail;
+	ev.events = tcp ? EPOLLOUT : EPOLLIN;
+	ev.data.u64 = EV_TAG(EV_UPSTREAM, (uint32_t)(p - w->pend) | p->gen << PEND_BITS);
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+		goto fail;
+	if (!tcp && send(p->fd, q + 2, n, MSG_DONTWAIT) < 0)
+		goto fail;
+	return;
+fail:
+	STAT_INC(w, upstream_errors);
+	up_close(w, p);
 }
 
 static struct pending *pend_get(struct worker *w)
@@ -260,8 +338,11 @@ static struct pending *pend_get(struct worker *w)
 		struct pending *p = &w->pend[(w->pend_next + k) & (PEND_N - 1)];
 		if (!p->used) {
 			w->pend_next = (uint32_t)(p - w->pend) + 1;
+			uint32_t gen = p->gen;
 			memset(p, 0, offsetof(struct pending, fq));
+			p->gen = gen;
 			p->used = true;
+			p->fd = -1;
 			p->ufd = -1;
 			p->conn = -1;
 			w->npend++;
@@ -273,6 +354,7 @@ static struct pending *pend_get(struct worker *w)
 
 static void pend_put(struct worker *w, struct pending *p)
 {
+	up_close(w, p);
 	p->used = false;
 	w->npend--;
 }
@@ -302,7 +384,7 @@ static bool forward(struct worker *w, const dns_query_t *q, const uint8_t *name,
 	p->up = (uint8_t)(w->idx % (int)w->s->cfg.nupstream);
 	p->start_ns = now_ns();
 	STAT_INC(w, forwarded);
-	send_upstream(w, p);
+	up_send(w, p, false);
 	return true;
 }
 
@@ -367,57 +449,131 @@ done:
 	return 0;
 }
 
-static void on_upstream(struct worker *w)
+/* This try failed (no answer in time, refused, a broken TCP answer): the next upstream, or SERVFAIL
+ * once every upstream has had two chances. */
+static void pend_retry(struct worker *w, struct pending *p)
 {
-	dns_server_t *s = w->s;
-	int k = recvmmsg(w->upfd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
+	if (!p->probe && ++p->tries < 2 * w->s->cfg.nupstream) {
+		p->up = (uint8_t)((p->up + 1) % w->s->cfg.nupstream);
+		up_send(w, p, false);
+	} else {
+		pend_fail(w, p, DNS_RCODE_SERVFAIL);
+	}
+}
+
+/* A message from p's upstream socket (from: its sender, NULL over TCP). true when p is done with it
+ * (answered, or asking again over TCP); false when it was not our answer and p waits on. */
+static bool up_answer(struct worker *w, struct pending *p, uint8_t *msg, size_t len,
+		      const struct sockaddr_storage *from)
+{
+	dns_msg_info_t info;
 	uint64_t now_ms = now_ns() / 1000000;
+	size_t n;
+	int r;
 
-	for (int i = 0; i < k; i++) {
-		uint8_t *msg = w->rbuf[i];
-		size_t len = w->rmsg[i].msg_len, n;
-		dns_msg_info_t info;
-
-		if (len < DNS_HDR_LEN || (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC))
-			continue;
-		uint16_t id = (uint16_t)(msg[0] << 8 | msg[1]);
-		struct pending *p = &w->pend[id & (PEND_N - 1)];
-		const struct sockaddr_storage *ua = &s->cfg.upstream[p->up];
-		const struct sockaddr_storage *from = &w->raddr[i];
-		if (!p->used || p->id != id || from->ss_family != ua->ss_family)
-			continue;
-		if (ua->ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const void *)ua, *b = (const void *)from;
-			if (a->sin_port != b->sin_port || a->sin_addr.s_addr != b->sin_addr.s_addr)
-				continue;
-		} else {
-			const struct sockaddr_in6 *a = (const void *)ua, *b = (const void *)from;
-			if (a->sin6_port != b->sin6_port || memcmp(&a->sin6_addr, &b->sin6_addr, 16) != 0)
-				continue;
-		}
-		if (dns_msg_check(msg, len, p->fq, p->fqtype,
-				  p->follow || p->probe ? DNS_C_IN : p->q.qclass, &info) < 0) {
-			STAT_INC(w, upstream_errors);
-			continue; /* a forgery or garbage: the real answer may still come */
-		}
-		if (p->probe) {
-			pend_put(w, p);
-			continue;
-		}
-		if (p->follow) {
-			if (follow_reply(w, p, msg, len, &n) == 0)
-				pend_deliver(w, p, w->big, n);
-			pend_put(w, p);
-			continue;
-		}
-		len = dns_msg_strip(msg, &info);
-		dns_cache_put(w->cache, &p->q, msg, len, info.ttl, info.ancount == 0, now_ms);
-		if (dns_msg_reply(&p->q, msg, len, 0, w->big, DNS_TCP_MAX, &n) == 0)
+	r = dns_msg_match(msg, len, from, &w->s->cfg.upstream[p->up], p->id, p->fq, p->fqtype, pend_qclass(p), &info);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			STAT_INC(w, upstream_errors); /* our id, not our question: a forgery or garbage */
+		return false;
+	}
+	if (info.tc && !p->tcp && !p->probe && w->ntcp < UP_TCP_MAX) {
+		/* RFC 7766 s5 (RFC 1035 s4.2.1): the whole answer is asked for over TCP, same upstream */
+		STAT_INC(w, upstream_tcp);
+		up_send(w, p, true);
+		return true;
+	}
+	if (p->probe) {
+		pend_put(w, p);
+		return true;
+	}
+	if (p->follow) {
+		if (follow_reply(w, p, msg, len, &n) == 0)
 			pend_deliver(w, p, w->big, n);
 		pend_put(w, p);
+		return true;
 	}
-	for (int i = 0; i < k; i++)
-		w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->raddr[i]);
+	len = dns_msg_strip(msg, &info);
+	dns_cache_put(w->cache, &p->q, msg, len, info.ttl, info.ancount == 0, now_ms);
+	/* a UDP client gets what fits its size, with TC (dns_msg_reply); a TCP client all of it */
+	if (dns_msg_reply(&p->q, msg, len, 0, w->big, DNS_TCP_MAX, &n) == 0)
+		pend_deliver(w, p, w->big, n);
+	pend_put(w, p);
+	return true;
+}
+
+/* p's TCP connection: writes the query, then reads one length-prefixed reply (RFC 7766 s8). */
+static void up_tcp(struct worker *w, struct pending *p, uint32_t events)
+{
+	struct epoll_event ev;
+	ssize_t k;
+
+	if (!p->tsent) {
+		while (p->toff < p->tlen) {
+			k = send(p->fd, p->tbuf + p->toff, p->tlen - p->toff, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (k < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return;
+				goto fail;
+			}
+			p->toff += (size_t)k;
+		}
+		p->tsent = true;
+		p->tlen = 0;
+		ev.events = EPOLLIN;
+		ev.data.u64 = EV_TAG(EV_UPSTREAM, (uint32_t)(p - w->pend) | p->gen << PEND_BITS);
+		if (epoll_ctl(w->ep, EPOLL_CTL_MOD, p->fd, &ev) < 0)
+			goto fail;
+		return;
+	}
+	for (;;) {
+		size_t want = p->tlen < 2 ? 2 : 2 + ((size_t)p->tbuf[0] << 8 | p->tbuf[1]);
+		if (want > 2 && want < 2 + DNS_HDR_LEN)
+			goto fail;
+		k = recv(p->fd, p->tbuf + p->tlen, want - p->tlen, MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (k <= 0)
+			goto fail; /* closed before the whole answer */
+		p->tlen += (size_t)k;
+		if (want > 2 && p->tlen == want) {
+			if (up_answer(w, p, p->tbuf + 2, want - 2, NULL))
+				return;
+			goto fail; /* one query per connection: a reply that is not its answer ends the try */
+		}
+	}
+fail:
+	STAT_INC(w, upstream_errors);
+	pend_retry(w, p);
+}
+
+static void on_upstream(struct worker *w, uint32_t tag, uint32_t events)
+{
+	struct pending *p = &w->pend[tag & (PEND_N - 1)];
+	struct sockaddr_storage from;
+
+	if (!p->used || p->fd < 0 || (p->gen & (UINT32_MAX >> PEND_BITS)) != tag >> PEND_BITS)
+		return; /* stale: the try this event was for has ended */
+	if (p->tcp) {
+		up_tcp(w, p, events);
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t k = recvfrom(p->fd, w->rbuf[0], UDP_RX_MAX, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fl);
+		if (k < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* an ICMP error on the connected socket (ECONNREFUSED): no server there, next one now */
+			STAT_INC(w, upstream_errors);
+			pend_retry(w, p);
+			return;
+		}
+		if ((size_t)k > UDP_RX_MAX)
+			continue; /* cut (MSG_TRUNC gives the real length): larger than we asked for */
+		if (up_answer(w, p, w->rbuf[0], (size_t)k, &from))
+			return;
+	}
 }
 
 static void pend_sweep(struct worker *w, uint64_t now_ms)
@@ -427,53 +583,43 @@ static void pend_sweep(struct worker *w, uint64_t now_ms)
 		if (!p->used || p->deadline_ms > now_ms)
 			continue;
 		STAT_INC(w, upstream_timeouts);
-		if (!p->probe && ++p->tries < 2 * w->s->cfg.nupstream) {
-			p->up = (uint8_t)((p->up + 1) % w->s->cfg.nupstream);
-			send_upstream(w, p);
-		} else {
-			pend_fail(w, p, DNS_RCODE_SERVFAIL);
-		}
+		pend_retry(w, p);
 	}
 }
 
 /* ---- queries */
 
-/* Answers one query into out; returns the reply length, or 0 when nothing is to be sent now (a
- * dropped packet, or one forwarded upstream). The caller holds w->lk. */
-static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, int ufd,
+/* Answers one parsed query into out; returns the reply length, or 0 when nothing is to be sent now
+ * (a dropped packet, or one forwarded upstream). The caller holds w->lk. */
+static size_t answer_query(struct worker *w, const dns_query_t *q, bool tcp, int ufd,
 			   const struct sockaddr_storage *peer, socklen_t plen, int conn, uint8_t *out, size_t cap,
 			   uint64_t now_ms)
 {
 	dns_server_t *s = w->s;
-	dns_query_t q;
 	uint8_t target[DNS_NAME_MAX];
 	size_t n = 0;
 	int r, tlen;
 
-	if (dns_query_parse(pkt, len, tcp, &q) < 0) {
-		STAT_INC(w, dropped);
-		return 0;
-	}
 	if (tcp)
 		STAT_INC(w, queries_tcp);
 	else
 		STAT_INC(w, queries_udp);
-	if (q.has_q)
-		STAT_INC(w, qtype[qtype_index(q.qtype)]);
-	if (q.has_q && !q.rcode && s->cfg.nupstream && dns_name_eq(q.qname_lc, s->probe)) {
+	if (q->has_q)
+		STAT_INC(w, qtype[qtype_index(q->qtype)]);
+	if (q->has_q && !q->rcode && s->cfg.nupstream && dns_name_eq(q->qname_lc, s->probe)) {
 		/* our own probe came back: an upstream forwards to us (CoreDNS's loop plugin) */
 		STAT_INC(w, loops);
 		if (!__atomic_exchange_n(&s->loop, true, __ATOMIC_RELAXED))
 			log_err("dns: forwarding loop: an upstream resolver sends our queries back to us; "
 				"forwarding is off (check --dns-upstream or /etc/resolv.conf)");
-		r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 		goto reply;
 	}
-	r = dns_zone_answer(s->zone, &q, out, cap, &n);
+	r = dns_zone_answer(s->zone, q, out, cap, &n);
 	if (r == DNS_ZONE_ANSWERED) {
 		if (s->cfg.nupstream && !__atomic_load_n(&s->loop, __ATOMIC_RELAXED) && (out[3] & 0xf) == 0 &&
-		    (tlen = dns_zone_cname_target(s->zone, &q, target)) > 0 &&
-		    forward(w, &q, target, (size_t)tlen, true, ufd, peer, plen, conn))
+		    (tlen = dns_zone_cname_target(s->zone, q, target)) > 0 &&
+		    forward(w, q, target, (size_t)tlen, true, ufd, peer, plen, conn))
 			return 0;
 		goto reply;
 	}
@@ -482,29 +628,42 @@ static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, boo
 		return 0;
 	}
 	if (!s->cfg.nupstream) {
-		r = dns_reply_error(&q, DNS_RCODE_REFUSED, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_REFUSED, out, cap, &n);
 		goto reply;
 	}
 	if (__atomic_load_n(&s->loop, __ATOMIC_RELAXED)) {
-		r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+		r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 		goto reply;
 	}
-	if (dns_cache_get(w->cache, &q, now_ms, out, cap, &n) == 1) {
+	if (dns_cache_get(w->cache, q, now_ms, out, cap, &n) == 1) {
 		STAT_INC(w, cache_hits);
 		r = 0;
 		goto reply;
 	}
 	STAT_INC(w, cache_misses);
-	if (forward(w, &q, q.qname_lc, q.qname_len, false, ufd, peer, plen, conn))
+	if (forward(w, q, q->qname_lc, q->qname_len, false, ufd, peer, plen, conn))
 		return 0;
-	r = dns_reply_error(&q, DNS_RCODE_SERVFAIL, out, cap, &n);
+	r = dns_reply_error(q, DNS_RCODE_SERVFAIL, out, cap, &n);
 reply:
 	if (r < 0) {
 		STAT_INC(w, dropped);
 		return 0;
 	}
-	stat_reply(w, &q, out, n);
+	stat_reply(w, q, out, n);
 	return n;
+}
+
+static size_t handle_query(struct worker *w, const uint8_t *pkt, size_t len, bool tcp, int ufd,
+			   const struct sockaddr_storage *peer, socklen_t plen, int conn, uint8_t *out, size_t cap,
+			   uint64_t now_ms)
+{
+	dns_query_t q;
+
+	if (dns_query_parse(pkt, len, tcp, &q) < 0) {
+		STAT_INC(w, dropped);
+		return 0;
+	}
+	return answer_query(w, &q, tcp, ufd, peer, plen, conn, out, cap, now_ms);
 }
 
 static void on_udp(struct worker *w, int fd)
@@ -514,14 +673,24 @@ static void on_udp(struct worker *w, int fd)
 		if (k <= 0)
 			return;
 		uint64_t t0 = now_ns(), now_ms = t0 / 1000000;
+		for (int i = 0; i < k; i++) {
+			w->qok[i] = !(w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) &&
+				    dns_query_parse(w->rbuf[i], w->rmsg[i].msg_len, false, &w->qs[i]) == 0;
+			if (!w->qok[i])
+				STAT_INC(w, dropped);
+		}
 		pthread_mutex_lock(&w->lk);
+		/* the batch's name lookups miss the cache one after another unless their loads are
+		 * started together: buckets first, then the entries they point to */
+		for (int stage = 0; stage < 2 && k > 1; stage++)
+			for (int i = 0; i < k; i++)
+				if (w->qok[i])
+					dns_zone_prefetch(w->s->zone, &w->qs[i], stage);
 		for (int i = 0; i < k; i++) {
 			size_t n = 0;
-			if (!(w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC))
-				n = handle_query(w, w->rbuf[i], w->rmsg[i].msg_len, false, fd, &w->raddr[i],
-						 w->rmsg[i].msg_hdr.msg_namelen, -1, w->sbuf[ns], DNS_UDP_MAX, now_ms);
-			else
-				STAT_INC(w, dropped);
+			if (w->qok[i])
+				n = answer_query(w, &w->qs[i], false, fd, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen,
+						 -1, w->sbuf[ns], DNS_UDP_MAX, now_ms);
 			if (n == 0)
 				continue;
 			w->siov[ns].iov_len = n;
@@ -697,7 +866,7 @@ static void send_probe(struct worker *w)
 		p->up = (uint8_t)u;
 		p->tries = (uint8_t)(2 * s->cfg.nupstream); /* no retries */
 		p->start_ns = now_ns();
-		send_upstream(w, p);
+		up_send(w, p, false);
 	}
 }
 
@@ -721,7 +890,7 @@ static void *worker_main(void *arg)
 				on_accept(w, w->tcp[idx]);
 				break;
 			case EV_UPSTREAM:
-				on_upstream(w);
+				on_upstream(w, idx, evs[i].events);
 				break;
 			case EV_CONN:
 				on_conn(w, (int)idx, evs[i].events);
@@ -739,11 +908,6 @@ static void *worker_main(void *arg)
 }
 
 /* ---- setup */
-
-static socklen_t sa_len(const struct sockaddr_storage *a)
-{
-	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 static int open_sock(const struct sockaddr_storage *a, int type)
 {
@@ -785,8 +949,9 @@ static void worker_free(struct worker *w)
 		free(w->conns[i]);
 	}
 	free(w->conns);
-	if (w->upfd >= 0)
-		close(w->upfd);
+	for (uint32_t i = 0; w->pend && i < PEND_N; i++)
+		if (w->pend[i].used)
+			up_close(w, &w->pend[i]);
 	if (w->evfd >= 0)
 		close(w->evfd);
 	if (w->ep >= 0)
@@ -815,7 +980,7 @@ static int worker_new(dns_server_t *s, int idx, struct worker **ret)
 	pthread_mutex_init(&w->lk, NULL);
 	w->s = s;
 	w->idx = idx;
-	w->ep = w->evfd = w->upfd = -1;
+	w->ep = w->evfd = -1;
 	for (int i = 0; i < DNS_SERVER_MAX_ADDRS; i++)
 		w->udp[i] = w->tcp[i] = -1;
 	w->maxconns = (cfg->tcp_max_conns + s->nworkers - 1) / s->nworkers;
@@ -848,19 +1013,6 @@ static int worker_new(dns_server_t *s, int idx, struct worker **ret)
 		int sz = 4 << 20;
 		setsockopt(w->udp[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		if ((rc = ep_add(w, w->udp[i], EV_UDP, (int)i)) < 0 || (rc = ep_add(w, w->tcp[i], EV_TCP_LISTEN, (int)i)) < 0)
-			goto fail;
-	}
-	if (cfg->nupstream) {
-		/* one socket for every upstream: bound to an ephemeral port the kernel picks at random */
-		int fam = cfg->upstream[0].ss_family;
-		for (size_t i = 1; i < cfg->nupstream; i++)
-			if (cfg->upstream[i].ss_family != fam)
-				fam = AF_INET6;
-		if ((w->upfd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if ((rc = ep_add(w, w->upfd, EV_UPSTREAM, 0)) < 0)
 			goto fail;
 	}
 	*ret = w;
@@ -905,8 +1057,15 @@ int dns_server_start(dns_zone_t *z, const dns_server_config_t *cfg, dns_server_t
 		s->cfg.cache_max_ttl = 3600;
 	if (!s->cfg.cache_max_neg_ttl)
 		s->cfg.cache_max_neg_ttl = 1800;
-	/* IPv4-mapped upstreams would need a v6 socket: keep to one family per server */
 	s->nworkers = cfg->workers > 0 ? cfg->workers : usable_cpus();
+	/* every query in flight upstream holds a socket (PEND_N per worker): lift the soft fd limit
+	 * to the hard one, as a daemon that never uses select() may, so a burst of misses to a slow
+	 * upstream cannot run the process out of descriptors at 1024 */
+	struct rlimit rl;
+	if (cfg->nupstream && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r[0] = now_ns(), r[1] = (uint64_t)(uintptr_t)s;
 	snprintf(probe, sizeof(probe), "%016llx.%016llx.portico-loop-probe", (unsigned long long)r[0],

@@ -45,6 +45,7 @@ typedef struct dns_stats {
 	uint64_t truncated;  /* TC=1 replies */
 	uint64_t cache_hits, cache_misses;
 	uint64_t forwarded, upstream_timeouts, upstream_errors;
+	uint64_t upstream_tcp; /* truncated upstream answers asked again over TCP */
 	uint64_t tcp_conns, tcp_refused; /* accepted, closed at once for the connection limit */
 	uint64_t loops;      /* our loop probe came back */
 } dns_stats_t;

@@ -125,17 +125,6 @@ static void put_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 		nftnl_rule_add_expr(r, e);
 }
 
-static struct nftnl_expr *meta_l4proto(void)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return e;
-}
-
 static struct nftnl_expr *payload(uint32_t base, uint32_t off, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
@@ -161,9 +150,11 @@ static struct nftnl_expr *cmp_eq(const void *data, uint32_t len)
 	return e;
 }
 
-/* `meta l4proto P ip {daddr|saddr} A {dport|sport} PORT notrack` */
-static struct nftnl_rule *notrack_rule(const char *chain, uint8_t proto, bool to, const struct in_addr *a,
-				       uint16_t port)
+/* `ip {daddr|saddr} A th {dport|sport} PORT notrack`. Every packet of the node crosses these
+ * chains, so the rule tests the address first (one load and compare for all other traffic) and has
+ * no protocol test: UDP and TCP keep their ports at the same place, and anything else to or from
+ * the DNS address (only ours) that happens to match loses nothing by going untracked. */
+static struct nftnl_rule *notrack_rule(const char *chain, bool to, const struct in_addr *a, uint16_t port)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	uint16_t nport = htons(port);
@@ -173,8 +164,6 @@ static struct nftnl_rule *notrack_rule(const char *chain, uint8_t proto, bool to
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, DNS_SYS_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	put_expr(r, meta_l4proto());
-	put_expr(r, cmp_eq(&proto, 1));
 	put_expr(r, payload(NFT_PAYLOAD_NETWORK_HEADER, to ? 16 : 12, 4));
 	put_expr(r, cmp_eq(a, 4));
 	put_expr(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, to ? 2 : 0, 2));
@@ -285,9 +274,9 @@ int dns_sys_notrack(const struct in_addr *addr, uint16_t port)
 		nftnl_chain_nlmsg_build_payload(nlh, ch);
 		nftnl_chain_free(ch);
 		nftnl_batch_update(b);
-		for (int k = 0; k < 4; k++) {
-			/* to the address (queries) and from it (answers), UDP and TCP */
-			struct nftnl_rule *r = notrack_rule(chains[c], k & 1 ? IPPROTO_TCP : IPPROTO_UDP, k < 2, addr, port);
+		for (int k = 0; k < 2; k++) {
+			/* to the address (queries) and from it (answers), UDP and TCP alike */
+			struct nftnl_rule *r = notrack_rule(chains[c], k == 0, addr, port);
 			if (!r)
 				goto out;
 			nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b), NFT_MSG_NEWRULE, NFPROTO_IPV4,

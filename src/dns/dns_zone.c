@@ -253,6 +253,23 @@ static struct node *node_find(const dns_zone_t *z, const uint8_t *name, size_t l
 	return (struct node *)htab_find(&z->names, name, len, hash_bytes(z->seed, name, len));
 }
 
+void dns_zone_prefetch(const dns_zone_t *z, const dns_query_t *q, int stage)
+{
+	const struct htab *t = &z->names;
+	struct hent *const *slot;
+
+	if (!q->has_q || q->rcode)
+		return;
+	slot = &t->b[hash_bytes(z->seed, q->qname_lc, q->qname_len) & t->mask];
+	if (stage == 0)
+		__builtin_prefetch(slot);
+	else if (*slot) { /* the entry and, past the node's fixed fields, the name it is compared by */
+		__builtin_prefetch(*slot);
+		__builtin_prefetch((const char *)*slot + 64);
+		__builtin_prefetch((const char *)*slot + 128);
+	}
+}
+
 static void node_release(dns_zone_t *z, struct node *n)
 {
 	while (n && n->nrr == 0 && n->nchild == 0 && !n->pinned) {

@@ -55,6 +55,12 @@ int dns_zone_apply(dns_zone_t *z, dns_kind_t kind, const json_t *obj, bool delet
  * DNS_ZONE_NOTAUTH, or -ENOBUFS when cap cannot hold the header and question. */
 int dns_zone_answer(const dns_zone_t *z, const dns_query_t *q, uint8_t *out, size_t cap, size_t *ret_len);
 
+/* A hint for a batch of queries, under the same lock as dns_zone_answer(): starts loading the
+ * memory that answering q reads first, so the cache misses of a batch overlap instead of
+ * following one another. Stage 0: the hash bucket of q's name; stage 1 (once stage 0 has been
+ * issued for the whole batch): the name's entry. Answers are the same with or without it. */
+void dns_zone_prefetch(const dns_zone_t *z, const dns_query_t *q, int stage);
+
 /* Relist support for a feed that keeps no cache of its own: resync_begin() starts a generation for
  * kind; every object applied afterwards is stamped with it; resync_end() removes the objects of
  * that kind not applied since (they vanished while the watch was down). Returns the count removed. */

@@ -242,6 +242,7 @@ int lb_config_parse(const json_t *data, lb_config_t *ret, char *err, size_t errl
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.webhook_timeout_sec = LB_WEBHOOK_TIMEOUT_DEF;
+	cfg.resync_period_sec = LB_RESYNC_DEF;
 	if (data && !json_is_object(data)) {
 		seterr(err, errlen, "data is not an object");
 		return -EINVAL;
@@ -290,9 +291,20 @@ int lb_config_parse(const json_t *data, lb_config_t *ret, char *err, size_t errl
 				goto fail;
 			}
 			cfg.webhook_timeout_sec = (int)t;
+		} else if (strcmp(key, "resync-period-seconds") == 0) {
+			char *end;
+			long t;
+			errno = 0;
+			t = strtol(s, &end, 10);
+			if (!*s || *end || errno || *s == '-' || *s == '+' || t < 0 || t > LB_RESYNC_MAX) {
+				seterr(err, errlen, "resync-period-seconds: must be a number from 0 to %d",
+				       LB_RESYNC_MAX);
+				goto fail;
+			}
+			cfg.resync_period_sec = (int)t;
 		} else {
 			seterr(err, errlen, "unknown key \"%.64s\" (known: provider, pools, webhook-url, "
-			       "webhook-token-file, webhook-ca-file, webhook-timeout-seconds)",
+			       "webhook-token-file, webhook-ca-file, webhook-timeout-seconds, resync-period-seconds)",
 			       printable(key) ? key : "?");
 			goto fail;
 		}

@@ -17,6 +17,8 @@
 #define LB_CONFIG_MAX_VALUE      4096 /* bytes in webhook-url and friends */
 #define LB_WEBHOOK_TIMEOUT_DEF   10   /* seconds per webhook request */
 #define LB_WEBHOOK_TIMEOUT_MAX   120
+#define LB_RESYNC_DEF            300   /* seconds between re-ensures of every webhook load balancer */
+#define LB_RESYNC_MAX            86400 /* a day; 0 turns the periodic resync off */
 
 /* An address of either family as a 128-bit number (IPv4 in the low 32 bits). */
 typedef unsigned __int128 lb_u128;
@@ -48,16 +50,21 @@ typedef struct lb_config {
 	char *webhook_token_file; /* absolute path, owned; NULL when absent */
 	char *webhook_ca_file;    /* absolute path, owned; NULL: the system's CAs */
 	int webhook_timeout_sec;
+	/* resync-period-seconds: how often the controller re-ensures every load balancer of a provider
+	 * that keeps state of its own (webhook), so drift there is repaired; 0: never */
+	int resync_period_sec;
 } lb_config_t;
 
 /* Parses ConfigMap data (a JSON object of strings; NULL or {} gives the default: provider nodes).
- * Keys: provider, pools, webhook-url, webhook-token-file, webhook-ca-file, webhook-timeout-seconds;
+ * Keys: provider, pools, webhook-url, webhook-token-file, webhook-ca-file, webhook-timeout-seconds,
+ * resync-period-seconds;
  * any other key is an error (a typo would otherwise be silently ignored). On error returns -EINVAL
  * with a one-line message in err (never more than errlen - 1 bytes) and leaves *ret untouched; on
  * success *ret is filled (free with lb_config_free()). -ENOMEM too. */
 int lb_config_parse(const json_t *data, lb_config_t *ret, char *err, size_t errlen);
 void lb_config_free(lb_config_t *cfg); /* accepts a zeroed or freed config */
-/* True when a and b configure the same thing. */
+/* True when a and b configure the same provider (the resync period aside: changing only that
+ * needs no new provider and no new sync of every Service). */
 bool lb_config_equal(const lb_config_t *a, const lb_config_t *b);
 
 /* One pool line: "a.b.c.d/p", "x::/p", or "first-last". -EINVAL with a message in err. */

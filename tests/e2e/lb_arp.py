@@ -3,8 +3,12 @@
 
   lb_arp.py ask IFACE MYIP IP SECS     ARP-request IP once, print each distinct replying MAC
   lb_arp.py garp IFACE IP OUTFILE      append "TIME MAC" for every gratuitous ARP for IP (runs on)
+  lb_arp.py na IFACE IP OUTFILE        append "TIME MAC DST FLAGS" for every Neighbor Advertisement
+                                       (ICMPv6 136) whose target is IP (runs on); MAC is the frame's
+                                       source, DST the IPv6 destination, FLAGS a subset of "RSO"
+                                       (router, solicited, override) or "-"
   lb_arp.py http IP PORT PATH OUTFILE  GET every 50 ms (200 ms timeout); append "TIME BODY" when the
-                                       body changes, "TIME -" when a request fails
+                                       body changes, "TIME -" when a request fails (IP may be IPv6)
 """
 import socket
 import struct
@@ -68,9 +72,37 @@ def garp(iface, ip, out):
                 f.write(f"{time.time():.3f} {fmt(p[1])}\n")
 
 
+def parse_na(frame):
+    """(source MAC, IPv6 destination, target, flags) of an Ethernet frame carrying an NA, else None.
+    NDP packets carry no extension headers (RFC 4861 s7.1: hop limit 255, next header ICMPv6)."""
+    if len(frame) < 14 + 40 + 24 or frame[12:14] != b"\x86\xdd":
+        return None
+    ip6 = frame[14:]
+    if ip6[0] >> 4 != 6 or ip6[6] != 58:
+        return None
+    icmp = ip6[40:]
+    if icmp[0] != 136 or icmp[1] != 0:
+        return None
+    flags = "".join(c for c, bit in (("R", 0x80), ("S", 0x40), ("O", 0x20)) if icmp[4] & bit) or "-"
+    return frame[6:12], ip6[24:40], icmp[8:24], flags
+
+
+def na(iface, ip, out):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86DD))
+    s.bind((iface, 0x86DD))
+    tip = socket.inet_pton(socket.AF_INET6, ip)
+    with open(out, "a", buffering=1) as f:
+        while True:
+            p = parse_na(s.recv(2048))
+            if p and p[2] == tip:
+                dst = socket.inet_ntop(socket.AF_INET6, p[1])
+                f.write(f"{time.time():.3f} {fmt(p[0])} {dst} {p[3]}\n")
+
+
 def http(ip, port, path, out):
     last = None
-    req = f"GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n".encode()
+    host = f"[{ip}]" if ":" in ip else ip
+    req = f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
     with open(out, "a", buffering=1) as f:
         while True:
             t = time.time()
@@ -100,6 +132,8 @@ if __name__ == "__main__":
         ask(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]))
     elif cmd == "garp":
         garp(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "na":
+        na(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "http":
         http(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     else:

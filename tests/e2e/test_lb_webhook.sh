@@ -169,7 +169,48 @@ k patch configmap portico-lb -n kube-system --type=merge -p '{"data":{"webhook-t
 retry_until $T has_ingress web3 || true
 expect_eq "the right token again: web3 converges at once (a new configuration ends the back-off)" 198.51.100.129 "$(ingress web3)"
 
+# ---- periodic resync: a provider that lost its state gets the load balancers back -----------------
+k patch configmap portico-lb -n kube-system --type=merge -p '{"data":{"resync-period-seconds":"2"}}' >/dev/null
+retry_until $T grep -q "lb controller: periodic resync every 2 s" "$SERVER_LOG" || true
+expect_contains "resync-period-seconds applied" "$(cat "$SERVER_LOG")" "lb controller: periodic resync every 2 s"
+ensures_of() { grep -c "ensure $1 ->" "$WORK/provider.log" || true; }
+EV0=$(events_of Service loc | wc -l)
+N0=$(ensures_of default/loc)
+HP0=$(cat "$WORK/cloud/haproxy.pid")
+sleep 5 # two periods and more, nothing drifted
+N1=$(ensures_of default/loc)
+log "periodic ensures of default/loc in 5 s: $((N1 - N0))"
+expect_eq "the controller re-ensures loc every period (2 or 3 in 5 s)" yes "$([ $((N1 - N0)) -ge 2 ] && [ $((N1 - N0)) -le 3 ] && echo yes || echo "no: $((N1 - N0))")"
+expect_eq "without drift the re-ensures are quiet (no new events)" "$EV0" "$(events_of Service loc | wc -l)"
+expect_eq "without drift HAProxy is not reloaded (its pid stays)" "$HP0" "$(cat "$WORK/cloud/haproxy.pid")"
+# the cloud loses everything: provider, HAProxy and state gone, the provider starts empty
+kill "$PROV_PID"
+wait "$PROV_PID" 2>/dev/null || true
+stop_haproxy() { [ -f "$WORK/cloud/haproxy.pid" ] && kill $(cat "$WORK/cloud/haproxy.pid") 2>/dev/null; true; }
+stop_haproxy
+rm -f "$WORK/cloud/state.json" "$WORK/cloud/haproxy.cfg" "$WORK/cloud/haproxy.pid"
+provider_start
+WIPED=$(date +%s.%N)
+both_back() { [ "$(state_services)" = "default/loc default/web3" ]; }
+retry_until 15 both_back || true
+TOOK=$(awk -v a="$WIPED" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+log "RESYNC: the wiped provider got both load balancers back after $TOOK s (period 2 s)"
+expect_eq "the wiped provider gets loc and web3 back" "default/loc default/web3" "$(state_services)"
+expect_eq "within the period and the request time (< 4 s, took $TOOK s)" yes "$(awk -v f="$TOOK" 'BEGIN { print (f < 4.0) ? "yes" : "no" }')"
+vip_in_cloud() { "$PY" -c 'import json,sys; print(" ".join(l["vip"] for l in json.load(open(sys.argv[1])).values() if l["service"] == sys.argv[2]))' "$WORK/cloud/state.json" "$1"; }
+status_follows() { [ "$(ingress loc)" = "$(vip_in_cloud default/loc)" ] && [ "$(ingress web3)" = "$(vip_in_cloud default/web3)" ]; }
+retry_until 10 status_follows || true
+expect_eq "loc's status is the cloud's VIP for it" "$(vip_in_cloud default/loc)" "$(ingress loc)"
+expect_eq "web3's status is the cloud's VIP for it" "$(vip_in_cloud default/web3)" "$(ingress web3)"
+LVIP=$(ingress loc)
+loc_answers() { [ "$(curl_vip "$LVIP")" = "loc on node-a" ]; }
+retry_until 10 loc_answers || true
+expect_eq "an outside client reaches loc through the recreated load balancer" "loc on node-a" "$(curl_vip "$LVIP" || true)"
+k patch configmap portico-lb -n kube-system --type=json -p '[{"op":"remove","path":"/data/resync-period-seconds"}]' >/dev/null
+default_again() { [ "$(grep -c "lb controller: periodic resync every 300 s" "$SERVER_LOG")" -ge 2 ]; }
+retry_until $T default_again || true
+expect_eq "the key removed: back to the default period (logged at start and now)" 2 "$(grep -c "lb controller: periodic resync every 300 s" "$SERVER_LOG")"
+
 expect_not_contains "the token never reaches the server log" "$(cat "$SERVER_LOG")" "$(cat "$WORK/lb-token")"
 kill "$PROV_PID" 2>/dev/null || true
-stop_haproxy() { [ -f "$WORK/cloud/haproxy.pid" ] && kill $(cat "$WORK/cloud/haproxy.pid") 2>/dev/null; true; }
 stop_haproxy

@@ -1,5 +1,5 @@
-/* Upstream replies are untrusted: dns_msg_check on arbitrary bytes (question "example.test A"
- * and the one the input claims), then the stored form, the client reply and the ExternalName
+/* Upstream replies are untrusted: dns_msg_match/dns_msg_check on arbitrary bytes (question
+ * "example.test A", the id the input carries or a fixed one), then the stored form, the client reply and the ExternalName
  * append on whatever passed. */
 #include <stdint.h>
 #include <string.h>
@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dns_query_parse(q, sizeof(q), size & 1, &qq) != 0)
 		return 0;
 	memcpy(msg, data, size);
-	if (dns_msg_check(msg, size, name, DNS_T_A, DNS_C_IN, &info) == 0) {
+	uint16_t id = size >= 2 && (size & 2) ? (uint16_t)(data[0] << 8 | data[1]) : 0x1234;
+	if (dns_msg_match(msg, size, NULL, NULL, id, name, DNS_T_A, DNS_C_IN, &info) == 0) {
 		size_t len = dns_msg_strip(msg, &info);
 		dns_msg_reply(&qq, msg, len, size % 7, out, sizeof(out), &olen);
 		dns_wr_t w;

@@ -2,6 +2,7 @@
  * upstream list and resolv.conf parsing (dns_node), and the zone's relist generations and
  * ExternalName targets. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,64 @@ static void test_msg_check(void)
 	m[2] |= 0x02;
 	CHECK_INT(dns_msg_check(m, len, name, DNS_T_A, DNS_C_IN, &info), 0);
 	CHECK_INT(info.ttl, 0);
+}
+
+static void sa4(struct sockaddr_storage *ss, const char *ip, int port)
+{
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a->sin_addr);
+}
+
+/* An upstream reply counts only with our id, from the upstream's address and port, for our question
+ * (RFC 5452 s9.1); anything else is ignored and the query waits on for the real one. */
+static void test_msg_match(void)
+{
+	uint8_t m[512], name[DNS_NAME_MAX];
+	struct sockaddr_storage up, from, up6, from6;
+	struct sockaddr_in6 *a6;
+	dns_msg_info_t info = { 0 };
+	size_t len = mkreply(m, 0xbeef, "example.test", 300, true, 0);
+
+	dns_name_from_str("example.test", true, name);
+	sa4(&up, "192.0.2.53", 53);
+	sa4(&from, "192.0.2.53", 53);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), 0);
+	CHECK_INT(info.ancount, 2);
+	CHECK_INT(dns_msg_match(m, len, NULL, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), 0); /* over TCP */
+	/* another id: not ours, whatever else matches */
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeee, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0x00ef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	/* another sender: address, port, family */
+	sa4(&from, "192.0.2.54", 53);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	sa4(&from, "192.0.2.53", 5353);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	memset(&from6, 0, sizeof(from6));
+	a6 = (struct sockaddr_in6 *)&from6;
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(53);
+	inet_pton(AF_INET6, "::ffff:192.0.2.53", &a6->sin6_addr);
+	CHECK_INT(dns_msg_match(m, len, &from6, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	/* our id and sender, another question (name, type, class): a forgery, -EBADMSG */
+	sa4(&from, "192.0.2.53", 53);
+	dns_name_from_str("other.test", true, name);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -EBADMSG);
+	dns_name_from_str("example.test", true, name);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_AAAA, DNS_C_IN, &info), -EBADMSG);
+	CHECK_INT(dns_msg_match(m, len, &from, &up, 0xbeef, name, DNS_T_A, 3, &info), -EBADMSG);
+	/* a short message */
+	CHECK_INT(dns_msg_match(m, 11, &from, &up, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
+	/* IPv6 upstream */
+	up6 = from6;
+	inet_pton(AF_INET6, "2001:db8::53", &((struct sockaddr_in6 *)&up6)->sin6_addr);
+	from6 = up6;
+	CHECK_INT(dns_msg_match(m, len, &from6, &up6, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), 0);
+	((struct sockaddr_in6 *)&from6)->sin6_addr.s6_addr[15] ^= 1;
+	CHECK_INT(dns_msg_match(m, len, &from6, &up6, 0xbeef, name, DNS_T_A, DNS_C_IN, &info), -ESRCH);
 }
 
 static void test_msg_reply(void)
@@ -312,6 +371,7 @@ static void test_stub_slices(void)
 int main(void)
 {
 	TEST_RUN(test_msg_check);
+	TEST_RUN(test_msg_match);
 	TEST_RUN(test_msg_reply);
 	TEST_RUN(test_cache);
 	TEST_RUN(test_upstreams);

@@ -132,6 +132,30 @@ static void test_equal(void)
 	lb_config_free(&b);
 }
 
+static void test_resync(void)
+{
+	lb_config_t a, b;
+	char err[256];
+
+	CHECK_INT(parse("{}", &a, err, sizeof(err)), 0);
+	CHECK_INT(a.resync_period_sec, LB_RESYNC_DEF);
+	lb_config_free(&a);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"0\"}", &a, err, sizeof(err)), 0);
+	CHECK_INT(a.resync_period_sec, 0);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"86400\"}", &b, err, sizeof(err)), 0);
+	CHECK_INT(b.resync_period_sec, 86400);
+	/* only the period differs: the same provider, nothing to rebuild */
+	CHECK(lb_config_equal(&a, &b));
+	lb_config_free(&a);
+	lb_config_free(&b);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"86401\"}", &a, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "resync-period-seconds: must be a number from 0 to 86400");
+	CHECK_INT(parse("{\"resync-period-seconds\":\"-1\"}", &a, err, sizeof(err)), -EINVAL);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"5m\"}", &a, err, sizeof(err)), -EINVAL);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"\"}", &a, err, sizeof(err)), -EINVAL);
+	CHECK_INT(parse("{\"resync-period-seconds\":\"99999999999999999999\"}", &a, err, sizeof(err)), -EINVAL);
+}
+
 static void test_errors(void)
 {
 	expect_error("[]", "data is not an object");
@@ -217,6 +241,7 @@ int main(void)
 	TEST_RUN(test_pools);
 	TEST_RUN(test_webhook);
 	TEST_RUN(test_equal);
+	TEST_RUN(test_resync);
 	TEST_RUN(test_errors);
 	TEST_RUN(test_addr);
 	TEST_DONE();
