@@ -33,11 +33,11 @@ static void usage(FILE *f)
 		   "  --node-ip IP          the Node's InternalIP (default: address of the default route's\n"
 		   "                        interface, else the first non-loopback IPv4 address)\n"
 		   "  --data-dir DIR        the agent's state (default " AGENT_DATA_DIR_DEFAULT ")\n"
-		   "  --cluster-cidr CIDR   all pods' addresses, not masqueraded (default 10.42.0.0/16)\n"
-		   "  --service-cidr CIDR   ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
+		   "  --cluster-cidr CIDR[,CIDR6]  all pods' addresses, not masqueraded (default 10.42.0.0/16)\n"
+		   "  --service-cidr CIDR[,CIDR6]  ClusterIPs, not masqueraded (default 10.43.0.0/16)\n"
 		   "  --cluster-dns IP      the pods' nameserver (default 10.43.0.10)\n"
 		   "  --cluster-domain DOM  the cluster's DNS domain (default cluster.local)\n"
-		   "  --nodeport-addresses LIST  IPv4 addresses NodePorts answer on (default: the node IP)\n"
+		   "  --nodeport-addresses LIST  addresses NodePorts answer on, IPv4 and IPv6 (default: the node IP)\n"
 		   "  --proxy-health-port N service proxy health and metrics (default 10256; 0: off)\n"
 		   "  --disable-proxy       program no service proxy (nftables) on this node\n"
 		   "  --dns-upstream LIST   resolvers for other names, IP[:PORT],... (default: /etc/resolv.conf;\n"
@@ -79,22 +79,32 @@ static int read_token_file(const char *path, char **ret)
 	return rc;
 }
 
-/* An IPv4 CIDR "a.b.c.d/n". */
-static bool valid_cidr4(const char *s)
+/* A CIDR list "CIDR[,CIDR]" (dual stack: one IPv4 and at most one IPv6), with an IPv4 one. */
+static bool valid_cidr_list(const char *s)
 {
-	char buf[32], *slash, *end;
-	unsigned char addr[4];
-	long n;
+	char buf[128], *tok, *save = NULL;
+	int n4 = 0, n6 = 0;
 
 	if (strlen(s) >= sizeof(buf))
 		return false;
 	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	n = strtol(slash + 1, &end, 10);
-	return inet_pton(AF_INET, buf, addr) == 1 && slash[1] && !*end && n >= 0 && n <= 32;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(tok, '/'), *end;
+		unsigned char addr[16];
+		bool v6;
+		long n;
+
+		if (!slash)
+			return false;
+		*slash = '\0';
+		v6 = strchr(tok, ':') != NULL;
+		n = strtol(slash + 1, &end, 10);
+		if (inet_pton(v6 ? AF_INET6 : AF_INET, tok, addr) != 1 || !slash[1] || *end || n < 0 || n > (v6 ? 128 : 32))
+			return false;
+		if (v6 ? n6++ : n4++)
+			return false;
+	}
+	return n4 == 1;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -211,8 +221,8 @@ int cmd_agent(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!valid_cidr4(cluster_cidr) || !valid_cidr4(service_cidr)) {
-		fprintf(stderr, "portico agent: invalid --cluster-cidr or --service-cidr (want an IPv4 CIDR)\n");
+	if (!valid_cidr_list(cluster_cidr) || !valid_cidr_list(service_cidr)) {
+		fprintf(stderr, "portico agent: invalid --cluster-cidr or --service-cidr (want an IPv4 CIDR, or IPv4,IPv6)\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, cluster_dns, addr) != 1) {

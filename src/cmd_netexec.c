@@ -183,6 +183,30 @@ static int udp_open(int port)
 	return fd;
 }
 
+/* A listener on 0.0.0.0:port or, IPv6-only, on [::]:port (a dual-stack one would show IPv4
+ * clients as ::ffff:a.b.c.d in /clientip). Bound by hand: evhttp_bind_socket() resolves with
+ * AI_ADDRCONFIG, which fails for 0.0.0.0 in a namespace with IPv6 addresses only. -errno. */
+static int tcp_open(int family, int port)
+{
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
+	struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
+	socklen_t len = family == AF_INET6 ? sizeof(sa6) : sizeof(sa4);
+
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, sa, len) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int cmd_netexec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -238,9 +262,24 @@ int cmd_netexec(int argc, char **argv)
 	evhttp_set_max_body_size(n.http, NETEXEC_MAX_BODY);
 	evhttp_set_timeout(n.http, 30);
 	evhttp_set_gencb(n.http, on_http, &n);
-	if (evhttp_bind_socket(n.http, "0.0.0.0", (ev_uint16_t)http_port) < 0) {
-		log_err("netexec: cannot listen on TCP port %d: %s", http_port, strerror(errno));
-		goto out;
+	{
+		/* IPv4 and IPv6 (when the namespace has it): one of them is enough */
+		int fams[2] = { AF_INET, AF_INET6 }, listening = 0, i, err = 0;
+		for (i = 0; i < 2; i++) {
+			int fd = tcp_open(fams[i], http_port);
+			if (fd >= 0 && evhttp_accept_socket(n.http, fd) == 0) {
+				listening++;
+				continue;
+			}
+			err = fd < 0 ? -fd : EIO;
+			if (fd >= 0)
+				close(fd);
+			log_debug("netexec: no IPv%d listener on TCP port %d: %s", i ? 6 : 4, http_port, strerror(err));
+		}
+		if (!listening) {
+			log_err("netexec: cannot listen on TCP port %d: %s", http_port, strerror(err));
+			goto out;
+		}
 	}
 	n.udp_fd = udp_open(udp_port);
 	if (n.udp_fd < 0) {

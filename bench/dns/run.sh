@@ -199,18 +199,29 @@ measure knot "$KPID"
 kill -TERM "$KPID"
 wait "$KPID" 2>/dev/null || true
 
+# ---- the bare reflector: the kernel's floor for a UDP server on this machine -----------------------
+gcc -O2 -Wall -Wextra -Werror -o "$OUT/reflector" "$ROOT/bench/dns/reflector.c"
+taskset -c 0 "$OUT/reflector" 53 >"$OUT/dns-reflector.log" 2>&1 &
+RPID=$!
+PIDS+=("$RPID")
+sleep 0.3
+measure reflector "$RPID"
+kill -TERM "$RPID"
+wait "$RPID" 2>/dev/null || true
+
 # ---- the table -------------------------------------------------------------------------------------
 get() { awk -v s="$1" -v k="$2" '$1 == "RESULT" && $2 == "server=" s { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$RESULTS"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "<" ? v + 0 < l + 0 : v + 0 >= l + 0); print ok ? "PASS" : "MISS" }'; }
 echo
-printf '%-28s %12s %12s %12s %14s %14s\n' "" portico nsd knot "portico/nsd" "portico/knot"
+printf '%-20s %10s %10s %10s %10s %12s %12s %12s\n' "" portico nsd knot reflector "portico/nsd" "portico/knot" "portico/refl"
 for k in qps cpu_us_per_q p99_ms_at_half rss_kib; do
-	p=$(get portico $k) n=$(get nsd $k) kn=$(get knot $k)
-	printf '%-28s %12s %12s %12s %14s %14s\n' "$k" "$p" "$n" "$kn" "$(ratio "$p" "$n")" "$(ratio "$p" "$kn")"
+	p=$(get portico $k) n=$(get nsd $k) kn=$(get knot $k) r=$(get reflector $k)
+	printf '%-20s %10s %10s %10s %10s %12s %12s %12s\n' "$k" "$p" "$n" "$kn" "$r" "$(ratio "$p" "$n")" "$(ratio "$p" "$kn")" "$(ratio "$p" "$r")"
 done
 echo
-echo "targets: qps >= NSD's: $(verdict "$(get portico qps)" ">=" "$(get nsd qps)"); CPU <= 2.0 us/query: $(verdict "$(get portico cpu_us_per_q)" "<" 2.0001);" \
+echo "targets: qps >= NSD's: $(verdict "$(get portico qps)" ">=" "$(get nsd qps)"); CPU <= 2.0 us/query: $(verdict "$(get portico cpu_us_per_q)" "<" 2.0001)" \
+	"(on this machine Knot: $(get knot cpu_us_per_q), the bare reflector: $(get reflector cpu_us_per_q); portico <= Knot's: $(verdict "$(get portico cpu_us_per_q)" "<" "$(get knot cpu_us_per_q)"));" \
 	"p99 < 1 ms at half peak: $(verdict "$(get portico p99_ms_at_half)" "<" 1); RSS < 30 MiB with $N services/$((N * E)) endpoints: $(verdict "$(get portico-sync rss_kib)" "<" 30720)"
 echo "agent: synced in $(get portico-sync sync_ms) ms, peak RSS $(get portico-sync hwm_kib) KiB;" \
 	"with the service proxy on (DNS off): RSS $(get portico-proxy rss_kib) KiB, peak $(get portico-proxy hwm_kib) KiB, $(get portico-proxy service_ports) service ports programmed"

@@ -6,7 +6,8 @@
  *                                           (endpoint replaced, Service added, Service removed);
  *                                           prints "full_ms change_ms_median add_ms_median del_ms_median
  *                                           elements failures full_cpu_ms change_ms_p90"
- * Service i: ClusterIP 10.43.(i/250).(i%250+1) port 80/TCP; endpoints 10.42.x.y:8080. */
+ * Service i: ClusterIP 10.43.(i/250).(i%250+1) port 80/TCP; endpoints 10.42.x.y:8080.
+ * PROXY_BENCH_FAMILY=6: table ip6 instead, ClusterIP fd00:43::<i>, endpoints fd00:42::<e>. */
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -41,6 +42,22 @@ static uint32_t ip4(unsigned a, unsigned b, unsigned c, unsigned d)
 	return htonl((a << 24) | (b << 16) | (c << 8) | d);
 }
 
+static int fam6;
+
+/* prefix:: followed by v (32 bits) */
+static proxy_addr_t ip6(uint16_t prefix, uint32_t v)
+{
+	proxy_addr_t a = { 0 };
+
+	a.b[0] = 0xfd;
+	a.b[1] = 0x00;
+	a.b[2] = (uint8_t)(prefix >> 8);
+	a.b[3] = (uint8_t)prefix;
+	v = htonl(v);
+	memcpy(a.b + 12, &v, 4);
+	return a;
+}
+
 static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uint32_t ep_override)
 {
 	char key[64];
@@ -54,14 +71,21 @@ static void mk(proxy_svcport_t *sp, unsigned i, unsigned eps, unsigned salt, uin
 	sp->port_name = strdup("");
 	sp->proto = PROXY_PROTO_TCP;
 	sp->port = getenv("PROXY_BENCH_SVC_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_SVC_PORT")) : 80;
-	sp->cluster_ip = ip4(10, 43, 1 + i / 250, i % 250 + 1);
+	sp->family = fam6 ? AF_INET6 : AF_INET;
+	if (fam6)
+		sp->cluster_ip = ip6(0x43, i + 1);
+	else
+		sp->cluster_ip.v4 = ip4(10, 43, 1 + i / 250, i % 250 + 1);
 	if (getenv("PROXY_BENCH_AFFINITY"))
 		sp->affinity_sec = (uint32_t)atoi(getenv("PROXY_BENCH_AFFINITY"));
 	sp->n_all = eps;
 	sp->all = calloc(eps, sizeof(proxy_ep_t));
 	for (k = 0; k < eps; k++) {
 		unsigned e = i * eps + k + salt;
-		sp->all[k].addr = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
+		if (fam6)
+			sp->all[k].addr = ip6(0x42, e + 1);
+		else
+			sp->all[k].addr.v4 = ep_override ? ep_override : ip4(10, 42, (e / 250) % 250, e % 250 + 1);
 		sp->all[k].has_node = !ep_override; /* endpoints on other nodes (no hairpin entry) */
 		sp->all[k].port = getenv("PROXY_BENCH_EP_PORT") ? (uint16_t)atoi(getenv("PROXY_BENCH_EP_PORT")) : 8080;
 	}
@@ -96,9 +120,14 @@ int main(int argc, char **argv)
 		rounds = argc > 4 ? (unsigned)atoi(argv[4]) : 20;
 	else if (argc > 4)
 		inet_pton(AF_INET, argv[4], &ep_override); /* every endpoint this address (connect tests) */
-	proxy_parse_cidr4("10.42.0.0/16", false, &cfg.cluster_cidr);
-	proxy_parse_cidr4("10.43.0.0/16", false, &cfg.service_cidr);
-	cfg.nodeport_addrs[0] = ip4(192, 0, 2, 1);
+	fam6 = getenv("PROXY_BENCH_FAMILY") && !strcmp(getenv("PROXY_BENCH_FAMILY"), "6");
+	cfg.family = fam6 ? AF_INET6 : AF_INET;
+	proxy_parse_cidr(fam6 ? "fd00:42::/64" : "10.42.0.0/16", AF_UNSPEC, false, &cfg.cluster_cidr);
+	proxy_parse_cidr(fam6 ? "fd00:43::/64" : "10.43.0.0/16", AF_UNSPEC, false, &cfg.service_cidr);
+	if (fam6)
+		proxy_parse_ip("2001:db8::1", AF_INET6, &cfg.nodeport_addrs[0]);
+	else
+		cfg.nodeport_addrs[0].v4 = ip4(192, 0, 2, 1);
 	cfg.n_nodeport_addrs = 1;
 	if (getenv("PROXY_BENCH_DEBUG"))
 		log_level = LOG_DEBUG;

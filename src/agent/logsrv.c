@@ -18,16 +18,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "agent/crilog.h"
 #include "core/log.h"
@@ -70,126 +67,6 @@ struct lstream {
 
 /* ---- the serving certificate -------------------------------------------------------------------- */
 
-static int path_in(char *buf, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* Temp file, 0600 from the start, fsync, rename: a reader never sees half a key. */
-static int write_atomic(const char *path, const void *data, size_t len)
-{
-	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) < 0)
-		goto fail;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	r = close(fd);
-	fd = -1;
-	if (r < 0 || rename(tmp, path) < 0)
-		goto fail;
-	return 0;
-fail:
-	r = -errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return r;
-}
-
-static int write_pem(const char *path, X509 *crt, EVP_PKEY *key)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	int r = -EIO;
-
-	if (!b)
-		return -ENOMEM;
-	if ((crt && PEM_write_bio_X509(b, crt) == 1) || (key && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1)) {
-		n = BIO_get_mem_data(b, &data);
-		r = n > 0 ? write_atomic(path, data, (size_t)n) : -EIO;
-	}
-	BIO_free(b); /* a BIO_s_mem's bytes are cleared on free (key material) */
-	return r;
-}
-
-static int cert_new(const char *cn, const char *ip, EVP_PKEY *key, X509 **ret)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	unsigned char serial[16];
-	BIGNUM *bn = NULL;
-	char san[96];
-	int r = -EIO;
-
-	if (!x)
-		return -ENOMEM;
-	if (RAND_bytes(serial, sizeof(serial)) != 1)
-		goto out;
-	serial[0] = (serial[0] & 0x7f) | 0x40;
-	bn = BN_bin2bn(serial, sizeof(serial), NULL);
-	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_set_version(x, X509_VERSION_3) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(x), LOGSRV_CERT_DAYS, 0, NULL))
-		goto out;
-	name = X509_get_subject_name(x);
-	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key))
-		goto out;
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	snprintf(san, sizeof(san), "IP:%s", ip);
-	{
-		const struct { int nid; const char *v; } exts[] = {
-			{ NID_basic_constraints, "critical,CA:FALSE" },
-			{ NID_key_usage, "critical,digitalSignature" },
-			{ NID_ext_key_usage, "serverAuth" },
-			{ NID_subject_alt_name, san },
-		};
-		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-			ext = X509V3_EXT_conf_nid(NULL, &ctx, exts[i].nid, exts[i].v);
-			if (!ext)
-				goto out;
-			if (!X509_add_ext(x, ext, -1)) {
-				X509_EXTENSION_free(ext);
-				goto out;
-			}
-			X509_EXTENSION_free(ext);
-		}
-	}
-	if (!X509_sign(x, key, EVP_sha256()))
-		goto out;
-	*ret = x;
-	x = NULL;
-	r = 0;
-out:
-	BN_free(bn);
-	X509_free(x);
-	if (r < 0)
-		ERR_clear_error();
-	return r;
-}
-
 static void hex(const unsigned char *md, unsigned n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
@@ -224,68 +101,6 @@ int logsrv_pem_sha256(const char *pem, size_t len, char ret_sha256[LOGSRV_SHA256
 	return r;
 }
 
-/* The pair in dir when both load, match and the certificate names ip and lasts 30 more days. */
-static int load_pair(const char *crt_path, const char *key_path, const char *ip, X509 **ret_crt,
-		     EVP_PKEY **ret_key)
-{
-	FILE *f;
-	X509 *x = NULL;
-	EVP_PKEY *k = NULL;
-	time_t soon = time(NULL) + 30 * 86400;
-
-	if ((f = fopen(key_path, "re"))) {
-		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if ((f = fopen(crt_path, "re"))) {
-		x = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (!x || !k || X509_check_private_key(x, k) != 1 || X509_check_ip_asc(x, ip, 0) != 1 ||
-	    X509_cmp_time(X509_get0_notAfter(x), &soon) <= 0) {
-		X509_free(x);
-		EVP_PKEY_free(k);
-		ERR_clear_error();
-		return -ENOENT;
-	}
-	*ret_crt = x;
-	*ret_key = k;
-	return 0;
-}
-
-static int pair_ensure(const char *dir, const char *cn, const char *ip, X509 **ret_crt, EVP_PKEY **ret_key)
-{
-	char crt_path[PATH_MAX], key_path[PATH_MAX];
-	X509 *x = NULL;
-	EVP_PKEY *k = NULL;
-	int r;
-
-	if (path_in(crt_path, sizeof(crt_path), dir, "logsrv.crt") < 0 ||
-	    path_in(key_path, sizeof(key_path), dir, "logsrv.key") < 0)
-		return -ENAMETOOLONG;
-	if (load_pair(crt_path, key_path, ip, ret_crt, ret_key) == 0)
-		return 0;
-	k = EVP_EC_gen("P-256");
-	if (!k) {
-		ERR_clear_error();
-		return -EIO;
-	}
-	r = cert_new(cn, ip, k, &x);
-	/* the key first: a certificate on disk always has its key */
-	if (r >= 0)
-		r = write_pem(key_path, NULL, k);
-	if (r >= 0)
-		r = write_pem(crt_path, x, NULL);
-	if (r < 0) {
-		X509_free(x);
-		EVP_PKEY_free(k);
-		return r;
-	}
-	*ret_crt = x;
-	*ret_key = k;
-	return 0;
-}
-
 int logsrv_cert_ensure(const char *data_dir, const char *node_name, const char *node_ip,
 		       char ret_sha256[LOGSRV_SHA256_HEX])
 {
@@ -295,7 +110,7 @@ int logsrv_cert_ensure(const char *data_dir, const char *node_name, const char *
 
 	if (!data_dir || !node_name || !node_ip)
 		return -EINVAL;
-	r = pair_ensure(data_dir, node_name, node_ip, &x, &k);
+	r = pki_self_signed_ensure(data_dir, "logsrv", node_name, node_ip, LOGSRV_CERT_DAYS, &x, &k);
 	if (r < 0)
 		return r;
 	r = cert_sha256(x, ret_sha256);
@@ -304,48 +119,18 @@ int logsrv_cert_ensure(const char *data_dir, const char *node_name, const char *
 	return r;
 }
 
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-		       unsigned int inlen, void *arg)
-{
-	static const unsigned char http11[] = "http/1.1";
-
-	for (unsigned int i = 0; i < inlen;) {
-		unsigned int n = in[i++];
-		if (n > inlen - i)
-			break;
-		if (n == sizeof(http11) - 1 && memcmp(in + i, http11, n) == 0) {
-			*out = http11;
-			*outlen = (unsigned char)n;
-			return SSL_TLSEXT_ERR_OK;
-		}
-		i += n;
-	}
-	return SSL_TLSEXT_ERR_NOACK;
-}
-
 static int ssl_ctx_new(const logsrv_config_t *cfg, SSL_CTX **ret)
 {
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
-	SSL_CTX *ctx;
-	int r = pair_ensure(cfg->data_dir, cfg->node_name, cfg->node_ip, &x, &k);
+	int r = pki_self_signed_ensure(cfg->data_dir, "logsrv", cfg->node_name, cfg->node_ip, LOGSRV_CERT_DAYS,
+				       &x, &k);
 
 	if (r < 0)
 		return r;
-	ctx = SSL_CTX_new(TLS_server_method());
-	r = -EIO;
-	if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) && SSL_CTX_use_certificate(ctx, x) == 1 &&
-	    SSL_CTX_use_PrivateKey(ctx, k) == 1 && SSL_CTX_check_private_key(ctx) == 1) {
-		SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-		*ret = ctx;
-		ctx = NULL;
-		r = 0;
-	}
-	SSL_CTX_free(ctx);
+	r = tls_server_ctx_from_pair(x, k, ret);
 	X509_free(x);
 	EVP_PKEY_free(k);
-	ERR_clear_error();
 	return r;
 }
 
@@ -805,21 +590,6 @@ out:
 	free(path);
 }
 
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
-{
-	logsrv_t *s = arg;
-	SSL *ssl = SSL_new(s->ssl);
-	struct bufferevent *bev;
-
-	if (!ssl)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
 int logsrv_start(struct event_base *base, const logsrv_config_t *cfg, logsrv_t **ret)
 {
 	logsrv_t *s;
@@ -847,7 +617,7 @@ int logsrv_start(struct event_base *base, const logsrv_config_t *cfg, logsrv_t *
 		r = -ENOMEM;
 		goto fail;
 	}
-	evhttp_set_bevcb(s->http, tls_bev, s);
+	evhttp_set_bevcb(s->http, tls_server_bevcb, s->ssl);
 	evhttp_set_gencb(s->http, handle, s);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET);
 	evhttp_set_max_headers_size(s->http, 64 * 1024);

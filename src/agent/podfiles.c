@@ -3,90 +3,12 @@
 #include "agent/podfiles.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable string; a failed append marks it broken and later appends do nothing. */
-typedef struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		char *s;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_fmt(sbuf_t *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n < sizeof(tmp)) {
-		sb_add(b, tmp, (size_t)n);
-		return;
-	}
-	{
-		char *big = malloc((size_t)n + 1);
-
-		if (!big) {
-			b->oom = true;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		sb_add(b, big, (size_t)n);
-		free(big);
-	}
-}
-
-/* The string, owned by the caller; NULL when an append failed. */
-static char *sb_take(sbuf_t *b)
-{
-	if (b->oom) {
-		free(b->s);
-		return NULL;
-	}
-	if (!b->s)
-		return strdup("");
-	return b->s;
-}
+#include "lib/sbuf.h"
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -97,10 +19,10 @@ char *podfiles_resolv_conf(const char *ns, const char *cluster_dns, const char *
 {
 	sbuf_t b = { 0 };
 
-	sb_fmt(&b, "nameserver %s\n", cluster_dns);
-	sb_fmt(&b, "search %s.svc.%s svc.%s %s\n", ns, domain, domain, domain);
-	sb_str(&b, "options ndots:5\n");
-	return sb_take(&b);
+	sbuf_printf(&b, "nameserver %s\n", cluster_dns);
+	sbuf_printf(&b, "search %s.svc.%s svc.%s %s\n", ns, domain, domain, domain);
+	sbuf_puts(&b, "options ndots:5\n");
+	return sbuf_take(&b);
 }
 
 void podfiles_hostname(const json_t *pod, char *buf, size_t len)
@@ -139,7 +61,7 @@ char *podfiles_hosts(const json_t *pod, const char *pod_ip, const char *domain)
 	podfiles_hostname(pod, host, sizeof(host));
 	if (!ns || !*ns)
 		ns = "default";
-	sb_str(&b, "# Kubernetes-managed hosts file.\n"
+	sbuf_puts(&b, "# Kubernetes-managed hosts file.\n"
 		   "127.0.0.1\tlocalhost\n"
 		   "::1\tlocalhost ip6-localhost ip6-loopback\n"
 		   "fe00::0\tip6-localnet\n"
@@ -147,11 +69,11 @@ char *podfiles_hosts(const json_t *pod, const char *pod_ip, const char *domain)
 		   "fe00::1\tip6-allnodes\n"
 		   "fe00::2\tip6-allrouters\n");
 	if (sub && *sub)
-		sb_fmt(&b, "%s\t%s.%s.%s.svc.%s\t%s\n", pod_ip, host, sub, ns, domain, host);
+		sbuf_printf(&b, "%s\t%s.%s.%s.svc.%s\t%s\n", pod_ip, host, sub, ns, domain, host);
 	else
-		sb_fmt(&b, "%s\t%s\n", pod_ip, host);
+		sbuf_printf(&b, "%s\t%s\n", pod_ip, host);
 	if (json_array_size(aliases)) {
-		sb_str(&b, "\n# Entries added by HostAliases.\n");
+		sbuf_puts(&b, "\n# Entries added by HostAliases.\n");
 		json_array_foreach(aliases, i, a) {
 			const json_t *names = json_object_get(a, "hostnames"), *n;
 			const char *ip = jstr(a, "ip");
@@ -159,17 +81,17 @@ char *podfiles_hosts(const json_t *pod, const char *pod_ip, const char *domain)
 
 			if (!ip)
 				continue;
-			sb_str(&b, ip);
+			sbuf_puts(&b, ip);
 			json_array_foreach(names, j, n) {
 				if (!json_is_string(n))
 					continue;
-				sb_str(&b, "\t");
-				sb_str(&b, json_string_value(n));
+				sbuf_puts(&b, "\t");
+				sbuf_puts(&b, json_string_value(n));
 			}
-			sb_str(&b, "\n");
+			sbuf_puts(&b, "\n");
 		}
 	}
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 /* ---- service variables (pkg/kubelet/envvars) ------------------------------------------------------ */
@@ -300,13 +222,13 @@ char *podfiles_expand(const char *in, podfiles_lookup_fn lookup, void *arg)
 	sbuf_t b = { 0 };
 	const char *p = in, *chk = in;
 
-	sb_add(&b, "", 0);
+	sbuf_putn(&b, "", 0);
 	for (; *p; p++) {
 		if (p[0] != '$' || !p[1])
 			continue;
-		sb_add(&b, chk, (size_t)(p - chk));
+		sbuf_putn(&b, chk, (size_t)(p - chk));
 		if (p[1] == '$') {
-			sb_str(&b, "$");
+			sbuf_puts(&b, "$");
 			p += 1;
 		} else if (p[1] == '(') {
 			const char *close = strchr(p + 2, ')');
@@ -315,23 +237,23 @@ char *podfiles_expand(const char *in, podfiles_lookup_fn lookup, void *arg)
 				const char *v = lookup ? lookup(p + 2, (size_t)(close - (p + 2)), arg) : NULL;
 
 				if (v)
-					sb_str(&b, v);
+					sbuf_puts(&b, v);
 				else
-					sb_add(&b, p, (size_t)(close - p) + 1);
+					sbuf_putn(&b, p, (size_t)(close - p) + 1);
 				p = close;
 			} else {
 				/* An unterminated reference stays as written. */
-				sb_str(&b, "$(");
+				sbuf_puts(&b, "$(");
 				p += 1;
 			}
 		} else {
-			sb_add(&b, p, 2);
+			sbuf_putn(&b, p, 2);
 			p += 1;
 		}
 		chk = p + 1;
 	}
-	sb_str(&b, chk);
-	return sb_take(&b);
+	sbuf_puts(&b, chk);
+	return sbuf_take(&b);
 }
 
 /* Lookup in an env array ({"name","value"}), the latest definition first; then in a second one. */

@@ -50,24 +50,38 @@ struct podnet {
 	busy_t *busy;         /* uids with a create or delete under way */
 };
 
-static int parse_cidr(const char *s, podnet_cidr_t *ret)
+/* The IPv4 CIDR of a list "CIDR[,CIDR]" (a dual-stack --service-cidr): pods are IPv4 only, so the
+ * IPv6 entry has no use here (the proxy takes both). */
+static int parse_cidr(const char *list, podnet_cidr_t *ret)
 {
-	char buf[32];
-	const char *slash = s ? strchr(s, '/') : NULL;
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = 0;
-	struct in_addr a;
-	char *end;
-	errno = 0;
-	long len = strtol(slash + 1, &end, 10);
-	if (inet_pton(AF_INET, buf, &a) != 1 || errno || end == slash + 1 || *end || len < 0 || len > 32)
-		return -EINVAL;
-	uint32_t mask = len ? htonl(~0u << (32 - len)) : 0;
-	ret->net = a.s_addr & mask;
-	ret->len = (int)len;
-	return 0;
+	const char *s = list, *next;
+
+	for (; s && *s; s = next ? next + 1 : NULL) {
+		char buf[64], *end;
+		const char *slash = strchr(s, '/');
+		struct in_addr a;
+		size_t n;
+		long len;
+
+		next = strchr(s, ',');
+		n = next ? (size_t)(next - s) : strlen(s);
+		if (!slash || slash > s + n || n >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		buf[slash - s] = 0;
+		if (strchr(buf, ':'))
+			continue; /* IPv6 */
+		errno = 0;
+		len = strtol(buf + (slash - s) + 1, &end, 10);
+		if (inet_pton(AF_INET, buf, &a) != 1 || errno || end == buf + (slash - s) + 1 || *end || len < 0 ||
+		    len > 32)
+			return -EINVAL;
+		ret->net = a.s_addr & (len ? htonl(~0u << (32 - len)) : 0);
+		ret->len = (int)len;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static void fmt_addr(uint32_t net_order, char *buf, size_t len)

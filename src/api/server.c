@@ -441,22 +441,6 @@ static void handle_request(struct evhttp_request *req, void *arg)
 	route(r);
 }
 
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
-{
-	api_server_t *srv = arg;
-	SSL *ssl = SSL_new(srv->ssl);
-	struct bufferevent *bev;
-
-	if (!ssl)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	/* Go clients may close without close_notify; that is not an error worth a log line. */
-	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
 int api_server_start(api_server_t *srv, struct event_base *base, store_t *store, const api_options_t *opts)
 {
 	struct evhttp_bound_socket *sock;
@@ -480,7 +464,7 @@ int api_server_start(api_server_t *srv, struct event_base *base, store_t *store,
 	srv->http = evhttp_new(base);
 	if (!srv->http)
 		return -ENOMEM;
-	evhttp_set_bevcb(srv->http, tls_bev, srv);
+	evhttp_set_bevcb(srv->http, tls_server_bevcb, srv->ssl);
 	evhttp_set_gencb(srv->http, handle_request, srv);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						      EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |

@@ -1,6 +1,7 @@
-/* The cluster's PKI on disk and the API server's TLS context, on OpenSSL 3's EVP/X509 API. Every file is
- * replaced atomically so a crash never leaves half a key behind, and every check on restart is phrased
- * as "is what exists still good enough", so restarts reuse credentials that clients already hold. */
+/* The cluster's PKI on disk, the API server's TLS context and what our other HTTPS servers (the
+ * agent's log server) share with it, on OpenSSL 3's EVP/X509 API. Every file is replaced atomically so
+ * a crash never leaves half a key behind, and every check on restart is phrased as "is what exists
+ * still good enough", so restarts reuse credentials that clients already hold. */
 #include "core/pki.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -687,6 +690,39 @@ static int leaf_ensure(const char *dir, const char *base, const struct pki_cert_
 	return pair_create(dir, base, spec, sans, ca, ca_key, NULL, NULL);
 }
 
+int pki_self_signed_ensure(const char *dir, const char *base, const char *cn, const char *ip, int days,
+			   X509 **ret_crt, EVP_PKEY **ret_key)
+{
+	const struct pki_cert_spec spec = { cn, NULL, false, days, "serverAuth" };
+	GENERAL_NAMES *sans = NULL;
+	X509 *crt = NULL;
+	EVP_PKEY *key = NULL;
+	time_t soon = time(NULL) + PKI_RENEW_SECS;
+	int r;
+
+	if (!dir || !base || !cn || !ip || days <= 0 || !ret_crt || !ret_key)
+		return -EINVAL;
+	/* Whatever keeps the pair from serving (missing, damaged, another address, expiring) means a new
+	 * one: nothing but this server relies on it, and its clients pin whatever it publishes next. */
+	if (load_pair(dir, base, &crt, &key) >= 0 && X509_check_ip_asc(crt, ip, 0) == 1 &&
+	    X509_cmp_time(X509_get0_notAfter(crt), &soon) > 0) {
+		*ret_crt = crt;
+		*ret_key = key;
+		return 0;
+	}
+	X509_free(crt);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	sans = sk_GENERAL_NAME_new_null();
+	if (!sans)
+		return -ENOMEM;
+	r = sans_add_ip(sans, ip);
+	if (r >= 0)
+		r = pair_create(dir, base, &spec, sans, NULL, NULL, ret_crt, ret_key);
+	GENERAL_NAMES_free(sans);
+	return r;
+}
+
 static int token_ensure(const char *dir, const char *name)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -952,6 +988,52 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+int tls_server_ctx_from_pair(X509 *crt, EVP_PKEY *key, SSL_CTX **ret)
+{
+	SSL_CTX *ctx;
+	int r;
+
+	if (!crt || !key || !ret)
+		return -EINVAL;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	r = -EIO;
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
+		goto fail;
+	/* Renegotiation is a TLS 1.2 DoS and downgrade surface we have no use for. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate(ctx, crt) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		r = -EBADMSG;
+		goto fail;
+	}
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	*ret = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return r;
+}
+
+struct bufferevent *tls_server_bevcb(struct event_base *base, void *ssl_ctx)
+{
+	SSL *ssl = SSL_new(ssl_ctx);
+	struct bufferevent *bev;
+
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* Go clients may close without close_notify; that is not an error worth a log line. */
+	if (bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
 int tls_server_ctx_new(const char *dir, SSL_CTX **ret)
 {
 	static const unsigned char sid_ctx[] = "portico-apiserver";
@@ -968,23 +1050,12 @@ int tls_server_ctx_new(const char *dir, SSL_CTX **ret)
 		r = path_join(path, sizeof(path), dir, "ca.crt");
 	if (r >= 0)
 		r = load_cert(path, &ca);
+	if (r >= 0)
+		r = tls_server_ctx_from_pair(crt, key, &ctx);
 	if (r < 0)
 		goto out;
-	ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx) {
-		r = -ENOMEM;
-		goto out;
-	}
 	r = -EIO;
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
-		goto out;
-	/* Renegotiation is a TLS 1.2 DoS and downgrade surface we have no use for. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate(ctx, crt) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		r = -EBADMSG;
-		goto out;
-	}
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* Only our CA is trusted for client certs (not the system store): any other issuer could mint
 	 * O=system:masters. SSL_VERIFY_PEER without FAIL_IF_NO_PEER_CERT keeps certs optional (tokens
 	 * work too) while a presented cert that does not verify aborts the handshake. */
@@ -996,7 +1067,6 @@ int tls_server_ctx_new(const char *dir, SSL_CTX **ret)
 	/* Without a session id context, resuming a session that carried a client cert fails the handshake. */
 	if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1) != 1)
 		goto out;
-	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	*ret = ctx;
 	ctx = NULL;
 	r = 0;

@@ -1,5 +1,6 @@
 /* The cluster's PKI on disk (a CA, the API server's serving cert, the admin client cert, bearer tokens)
- * and the TLS server context built from it. kubectl authenticates with the admin cert (CN = user,
+ * and the TLS server context built from it; also the TLS server pieces and the self-signed pair the
+ * agent's log server uses. kubectl authenticates with the admin cert (CN = user,
  * O = groups, as kube-apiserver's x509 authenticator reads them) or with a token.
  *
  * Layout of dir, every file mode 0600 and replaced atomically (temp file, fsync, rename):
@@ -12,6 +13,9 @@
 #include <stdbool.h>
 
 #include <openssl/ssl.h>
+
+struct bufferevent;
+struct event_base;
 
 /* Create what is absent in dir (made 0700 with its parents if missing) and reuse what exists, so
  * restarts keep every credential. Reissued with the existing CA: the server cert when it lacks one of
@@ -49,6 +53,26 @@ bool pki_token_equal(const char *a, const char *b);
  * resumable (session id context set). *ret: caller frees with SSL_CTX_free().
  * -ENOENT when a file is missing, -EBADMSG when one is unreadable or cert and key do not match. */
 int tls_server_ctx_new(const char *dir, SSL_CTX **ret);
+
+/* What tls_server_ctx_new() and every other HTTPS server of ours share, for crt and key (references
+ * taken; the caller still frees its own): TLS 1.2 minimum, no renegotiation, ALPN "http/1.1" only.
+ * No client certificate is requested. *ret: caller frees with SSL_CTX_free().
+ * -EINVAL, -ENOMEM, -EIO, -EBADMSG when crt and key do not match. */
+int tls_server_ctx_from_pair(X509 *crt, EVP_PKEY *key, SSL_CTX **ret);
+
+/* An evhttp_set_bevcb() callback for HTTPS: a server-side TLS bufferevent on a new SSL from arg, the
+ * SSL_CTX (borrowed: it must outlive the evhttp). Clients that close without close_notify (Go's do)
+ * are not treated as errors. NULL on allocation failure, which drops the connection. */
+struct bufferevent *tls_server_bevcb(struct event_base *base, void *ssl_ctx);
+
+/* A self-signed serving pair for a server that clients pin rather than verify against the CA (the
+ * agent's log server): dir/base.crt and dir/base.key, reused when both load, match, the certificate
+ * holds the IP SAN ip and lasts 30 more days; otherwise a new EC P-256 key and a certificate (CN=cn,
+ * serverAuth, IP SAN ip, valid for days) replace them, key first, each 0600 and atomically. dir must
+ * exist. *ret_crt and *ret_key: caller frees. -EINVAL for a malformed ip, -ENAMETOOLONG, -ENOMEM,
+ * -EIO, or the errno of a failed write. */
+int pki_self_signed_ensure(const char *dir, const char *base, const char *cn, const char *ip, int days,
+			   X509 **ret_crt, EVP_PKEY **ret_key);
 
 /* The identity of the client of a TLS server connection whose certificate verified against the CA:
  * *ret_user = the subject CN (the last one, as Go reads it), *ret_groups = the subject's O values in

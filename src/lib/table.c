@@ -6,11 +6,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/sbuf.h"
 
 /* Column descriptions: the swagger docs upstream looks up with SwaggerDoc(), verbatim, so that
  * clients comparing against kube-apiserver see the same text. */
@@ -57,96 +58,6 @@
 #define D_DEPLOYMENT_READY "Number of the pod with ready state"
 #define D_CONTAINERS "Names of each container in the template."
 #define D_IMAGES "Images referenced by each container in the template."
-
-/* ---- A growable string with a sticky out-of-memory flag: append freely, check once. ---- */
-
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-} sbuf_t;
-
-static void sb_putn(sbuf_t *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf_t *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf_t *b, const char *fmt, ...)
-{
-	char small[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		sb_putn(b, small, (size_t)n);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb_putn(b, big, (size_t)n);
-	free(big);
-}
-
-static void sb_reset(sbuf_t *b)
-{
-	b->len = 0;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
-/* The current contents, "" when nothing was appended; valid until the next append. */
-static const char *sb_str(const sbuf_t *b)
-{
-	return b->p ? b->p : "";
-}
-
-/* Hands the string over (caller frees); NULL, with everything freed, after an allocation failure. */
-static char *sb_take(sbuf_t *b)
-{
-	if (!b->oom && !b->p)
-		sb_putn(b, "", 0);
-	if (b->oom) {
-		free(b->p);
-		*b = (sbuf_t){ 0 };
-		return NULL;
-	}
-	char *p = b->p;
-	*b = (sbuf_t){ 0 };
-	return p;
-}
 
 /* ---- Typed JSON access. Upstream decodes into Go structs first, so a field of the wrong JSON type
  * never reaches a printer; here it reads as absent, which is what the Go zero value prints as. ---- */
@@ -233,8 +144,8 @@ static void sb_join(sbuf_t *b, const char *const *list, size_t n, const char *se
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_puts(b, sep);
-		sb_puts(b, list[i]);
+			sbuf_puts(b, sep);
+		sbuf_puts(b, list[i]);
 	}
 }
 
@@ -359,47 +270,47 @@ char *k8s_human_duration(long long s)
 	/* Thresholds as duration.HumanDuration: ~2-3 significant figures; up to 1s in the future is
 	 * clock skew and prints as "0s". */
 	if (s < -1) {
-		sb_puts(&b, "<invalid>");
+		sbuf_puts(&b, "<invalid>");
 	} else if (s < 0) {
-		sb_puts(&b, "0s");
+		sbuf_puts(&b, "0s");
 	} else if (s < 60 * 2) {
-		sb_printf(&b, "%llds", s);
+		sbuf_printf(&b, "%llds", s);
 	} else if (s / 60 < 10) {
 		long long m = s / 60, r = s % 60;
 		if (r == 0)
-			sb_printf(&b, "%lldm", m);
+			sbuf_printf(&b, "%lldm", m);
 		else
-			sb_printf(&b, "%lldm%llds", m, r);
+			sbuf_printf(&b, "%lldm%llds", m, r);
 	} else if (s / 60 < 60 * 3) {
-		sb_printf(&b, "%lldm", s / 60);
+		sbuf_printf(&b, "%lldm", s / 60);
 	} else {
 		long long hours = s / 3600;
 		if (hours < 8) {
 			long long m = (s / 60) % 60;
 			if (m == 0)
-				sb_printf(&b, "%lldh", hours);
+				sbuf_printf(&b, "%lldh", hours);
 			else
-				sb_printf(&b, "%lldh%lldm", hours, m);
+				sbuf_printf(&b, "%lldh%lldm", hours, m);
 		} else if (hours < 48) {
-			sb_printf(&b, "%lldh", hours);
+			sbuf_printf(&b, "%lldh", hours);
 		} else if (hours < 24 * 8) {
 			if (hours % 24 == 0)
-				sb_printf(&b, "%lldd", hours / 24);
+				sbuf_printf(&b, "%lldd", hours / 24);
 			else
-				sb_printf(&b, "%lldd%lldh", hours / 24, hours % 24);
+				sbuf_printf(&b, "%lldd%lldh", hours / 24, hours % 24);
 		} else if (hours < 24 * 365 * 2) {
-			sb_printf(&b, "%lldd", hours / 24);
+			sbuf_printf(&b, "%lldd", hours / 24);
 		} else if (hours < 24 * 365 * 8) {
 			long long dy = (hours / 24) % 365;
 			if (dy == 0)
-				sb_printf(&b, "%lldy", hours / 24 / 365);
+				sbuf_printf(&b, "%lldy", hours / 24 / 365);
 			else
-				sb_printf(&b, "%lldy%lldd", hours / 24 / 365, dy);
+				sbuf_printf(&b, "%lldy%lldd", hours / 24 / 365, dy);
 		} else {
-			sb_printf(&b, "%lldy", hours / 24 / 365);
+			sbuf_printf(&b, "%lldy", hours / 24 / 365);
 		}
 	}
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 /* translateTimestampSince: "<unknown>" for the zero time. */
@@ -448,7 +359,7 @@ static void cell_own(struct row *rw, char *s)
 
 static void cell_sb(struct row *rw, sbuf_t *b)
 {
-	cell_own(rw, sb_take(b));
+	cell_own(rw, sbuf_take(b));
 }
 
 static void cell_int(struct row *rw, long long v)
@@ -495,7 +406,7 @@ static char *format_labels(const json_t *map)
 	for (size_t j = 0; j < i; j++)
 		free(pairs[j]);
 	free(pairs);
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 /* ---- Label selectors (metav1.LabelSelectorAsSelector(...).String()) ---- */
@@ -588,14 +499,14 @@ static bool render_expression(const json_t *expr, sbuf_t *b)
 		}
 	}
 	if (dne)
-		sb_puts(b, "!");
-	sb_puts(b, key);
+		sbuf_puts(b, "!");
+	sbuf_puts(b, key);
 	if (in || notin) {
 		/* Values print sorted, not deduplicated (safeSort). */
 		qsort(sorted, nv, sizeof(*sorted), cmp_strp);
-		sb_puts(b, in ? " in (" : " notin (");
+		sbuf_puts(b, in ? " in (" : " notin (");
 		sb_join(b, sorted, nv, ",");
-		sb_puts(b, ")");
+		sbuf_puts(b, ")");
 	}
 	free(sorted);
 	return true;
@@ -635,12 +546,12 @@ static char *format_label_selector(const json_t *sel)
 		sbuf_t t = { 0 };
 		json_t *expr = json_array_get(me, i);
 		if (!render_expression(expr, &t)) {
-			free(sb_take(&t));
+			free(sbuf_take(&t));
 			invalid = true;
 			break;
 		}
 		reqs[n].key = jstr0(expr, "key");
-		reqs[n].text = sb_take(&t);
+		reqs[n].text = sbuf_take(&t);
 		if (!reqs[n].text) {
 			b.oom = true;
 			break;
@@ -648,7 +559,7 @@ static char *format_label_selector(const json_t *sel)
 		n++;
 	}
 	if (invalid) {
-		sb_puts(&b, "<invalid>");
+		sbuf_puts(&b, "<invalid>");
 	} else if (!b.oom) {
 		/* Selector.Add sorts requirements by key alone; insertion sort keeps equal keys in order. */
 		for (size_t i = 1; i < n; i++) {
@@ -660,14 +571,14 @@ static char *format_label_selector(const json_t *sel)
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				sb_puts(&b, ",");
-			sb_puts(&b, reqs[i].text);
+				sbuf_puts(&b, ",");
+			sbuf_puts(&b, reqs[i].text);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(reqs[i].text);
 	free(reqs);
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 /* layoutContainerCells: names and images, comma-joined. */
@@ -679,11 +590,11 @@ static void cell_containers(struct row *rw, const json_t *containers)
 	for (size_t i = 0; i < n; i++) {
 		json_t *c = json_array_get(containers, i);
 		if (i) {
-			sb_puts(&names, ",");
-			sb_puts(&images, ",");
+			sbuf_puts(&names, ",");
+			sbuf_puts(&images, ",");
 		}
-		sb_puts(&names, jstr0(c, "name"));
-		sb_puts(&images, jstr0(c, "image"));
+		sbuf_puts(&names, jstr0(c, "name"));
+		sbuf_puts(&images, jstr0(c, "image"));
 	}
 	cell_sb(rw, &names);
 	cell_sb(rw, &images);
@@ -711,10 +622,10 @@ static char *service_external_ip(const json_t *spec, const json_t *status)
 			return strdup("<none>");
 		for (size_t i = 0; i < next; i++) {
 			if (i)
-				sb_puts(&b, ",");
-			sb_puts(&b, str_or(json_array_get(ext, i), ""));
+				sbuf_puts(&b, ",");
+			sbuf_puts(&b, str_or(json_array_get(ext, i), ""));
 		}
-		return sb_take(&b);
+		return sbuf_take(&b);
 	}
 	if (strcmp(type, "LoadBalancer") == 0) {
 		json_t *ing = jarr(jobj(status, "loadBalancer"), "ingress");
@@ -736,12 +647,12 @@ static char *service_external_ip(const json_t *spec, const json_t *status)
 		free(set);
 		for (size_t i = 0; i < next; i++) {
 			if (b.len > 0 || i > 0)
-				sb_puts(&b, ",");
-			sb_puts(&b, str_or(json_array_get(ext, i), ""));
+				sbuf_puts(&b, ",");
+			sbuf_puts(&b, str_or(json_array_get(ext, i), ""));
 		}
 		if (b.len == 0 && next == 0 && !b.oom)
-			sb_puts(&b, "<pending>");
-		return sb_take(&b);
+			sbuf_puts(&b, "<pending>");
+		return sbuf_take(&b);
 	}
 	if (strcmp(type, "ExternalName") == 0)
 		return strdup(jstr0(spec, "externalName"));
@@ -761,13 +672,13 @@ static char *service_ports(const json_t *spec)
 		json_t *p = json_array_get(ports, i);
 		long long node_port = jint(p, "nodePort");
 		if (i)
-			sb_puts(&b, ",");
+			sbuf_puts(&b, ",");
 		if (node_port > 0)
-			sb_printf(&b, "%lld:%lld/%s", jint(p, "port"), node_port, jstr0(p, "protocol"));
+			sbuf_printf(&b, "%lld:%lld/%s", jint(p, "port"), node_port, jstr0(p, "protocol"));
 		else
-			sb_printf(&b, "%lld/%s", jint(p, "port"), jstr0(p, "protocol"));
+			sbuf_printf(&b, "%lld/%s", jint(p, "port"), jstr0(p, "protocol"));
 	}
-	return sb_take(&b);
+	return sbuf_take(&b);
 }
 
 static void print_service(struct row *rw, const json_t *o)
@@ -796,9 +707,9 @@ static void print_service(struct row *rw, const json_t *o)
 static void sb_host_port(sbuf_t *b, const char *host, long long port)
 {
 	if (strchr(host, ':'))
-		sb_printf(b, "[%s]:%lld", host, port);
+		sbuf_printf(b, "[%s]:%lld", host, port);
 	else
-		sb_printf(b, "%s:%lld", host, port);
+		sbuf_printf(b, "%s:%lld", host, port);
 }
 
 #define LIST_MAX 3 /* entries shown before " + N more..." */
@@ -829,8 +740,8 @@ static char *format_endpoints(const json_t *o)
 					break;
 				}
 				if (listed++)
-					sb_puts(&b, ",");
-				sb_puts(&b, jstr0(json_array_get(addrs, a), "ip"));
+					sbuf_puts(&b, ",");
+				sbuf_puts(&b, jstr0(json_array_get(addrs, a), "ip"));
 			}
 			continue;
 		}
@@ -843,14 +754,14 @@ static char *format_endpoints(const json_t *o)
 					break;
 				}
 				if (listed++)
-					sb_puts(&b, ",");
+					sbuf_puts(&b, ",");
 				sb_host_port(&b, jstr0(json_array_get(addrs, a), "ip"), port);
 			}
 		}
 	}
 	if (more)
-		sb_printf(&b, " + %lld more...", count - LIST_MAX);
-	return sb_take(&b);
+		sbuf_printf(&b, " + %lld more...", count - LIST_MAX);
+	return sbuf_take(&b);
 }
 
 static void print_endpoints(struct row *rw, const json_t *o)
@@ -864,9 +775,9 @@ static void print_endpoints(struct row *rw, const json_t *o)
 static void sb_finish_list(sbuf_t *b, bool more, long long count)
 {
 	if (more)
-		sb_printf(b, " + %lld more...", count - LIST_MAX);
+		sbuf_printf(b, " + %lld more...", count - LIST_MAX);
 	else if (b->len == 0)
-		sb_puts(b, "<unset>");
+		sbuf_puts(b, "<unset>");
 }
 
 static void print_endpointslice(struct row *rw, const json_t *o)
@@ -886,13 +797,13 @@ static void print_endpointslice(struct row *rw, const json_t *o)
 		json_t *p = json_array_get(ports, i), *num = jget(p, "port"), *name = jget(p, "name");
 		if (listed < LIST_MAX) {
 			if (listed++)
-				sb_puts(&pb, ",");
+				sbuf_puts(&pb, ",");
 			if (json_is_integer(num))
-				sb_printf(&pb, "%lld", (long long)json_integer_value(num));
+				sbuf_printf(&pb, "%lld", (long long)json_integer_value(num));
 			else if (json_is_string(name))
-				sb_puts(&pb, json_string_value(name));
+				sbuf_puts(&pb, json_string_value(name));
 			else
-				sb_puts(&pb, "*");
+				sbuf_puts(&pb, "*");
 		} else {
 			more = true;
 		}
@@ -911,8 +822,8 @@ static void print_endpointslice(struct row *rw, const json_t *o)
 		for (size_t a = 0; a < na; a++) {
 			if (listed < LIST_MAX) {
 				if (listed++)
-					sb_puts(&eb, ",");
-				sb_puts(&eb, str_or(json_array_get(addrs, a), ""));
+					sbuf_puts(&eb, ",");
+				sbuf_puts(&eb, str_or(json_array_get(addrs, a), ""));
 			} else {
 				more = true;
 			}
@@ -939,7 +850,7 @@ static void print_deployment(struct row *rw, const json_t *o)
 	sbuf_t ready = { 0 };
 
 	cell_name(rw, o);
-	sb_printf(&ready, "%lld/%lld", jint(status, "readyReplicas"), jint(spec, "replicas"));
+	sbuf_printf(&ready, "%lld/%lld", jint(status, "readyReplicas"), jint(spec, "replicas"));
 	cell_sb(rw, &ready);
 	/* Integers although the columns say "string": upstream appends int64 cells here. */
 	cell_int(rw, jint(status, "updatedReplicas"));
@@ -1038,18 +949,18 @@ static void print_pod(struct row *rw, const json_t *o)
 	bool initializing = false;
 	sbuf_t reason = { 0 }, b = { 0 };
 
-	sb_puts(&reason, phase);
+	sbuf_puts(&reason, phase);
 	if (*jstr0(status, "reason")) {
-		sb_reset(&reason);
-		sb_puts(&reason, jstr0(status, "reason"));
+		sbuf_reset(&reason);
+		sbuf_puts(&reason, jstr0(status, "reason"));
 	}
 	json_t *conds = jarr(status, "conditions");
 	for (size_t i = 0; conds && i < json_array_size(conds); i++) {
 		json_t *c = json_array_get(conds, i);
 		if (strcmp(jstr0(c, "type"), "PodScheduled") == 0 &&
 		    strcmp(jstr0(c, "reason"), "SchedulingGated") == 0) {
-			sb_reset(&reason);
-			sb_puts(&reason, "SchedulingGated");
+			sbuf_reset(&reason);
+			sbuf_puts(&reason, "SchedulingGated");
 		}
 	}
 
@@ -1082,18 +993,18 @@ static void print_pod(struct row *rw, const json_t *o)
 				ready++;
 			continue;
 		}
-		sb_reset(&reason);
+		sbuf_reset(&reason);
 		if (term) {
 			if (*jstr0(term, "reason"))
-				sb_printf(&reason, "Init:%s", jstr0(term, "reason"));
+				sbuf_printf(&reason, "Init:%s", jstr0(term, "reason"));
 			else if (jint(term, "signal") != 0)
-				sb_printf(&reason, "Init:Signal:%lld", jint(term, "signal"));
+				sbuf_printf(&reason, "Init:Signal:%lld", jint(term, "signal"));
 			else
-				sb_printf(&reason, "Init:ExitCode:%lld", jint(term, "exitCode"));
+				sbuf_printf(&reason, "Init:ExitCode:%lld", jint(term, "exitCode"));
 		} else if (wait && *jstr0(wait, "reason") && strcmp(jstr0(wait, "reason"), "PodInitializing") != 0) {
-			sb_printf(&reason, "Init:%s", jstr0(wait, "reason"));
+			sbuf_printf(&reason, "Init:%s", jstr0(wait, "reason"));
 		} else {
-			sb_printf(&reason, "Init:%zu/%zu", i, n_inits);
+			sbuf_printf(&reason, "Init:%zu/%zu", i, n_inits);
 		}
 		initializing = true;
 		break;
@@ -1111,51 +1022,51 @@ static void print_pod(struct row *rw, const json_t *o)
 			restarts += jint(cs, "restartCount");
 			note_last_termination(cs, &last_restart);
 			if (wait && *jstr0(wait, "reason")) {
-				sb_reset(&reason);
-				sb_puts(&reason, jstr0(wait, "reason"));
+				sbuf_reset(&reason);
+				sbuf_puts(&reason, jstr0(wait, "reason"));
 			} else if (term && *jstr0(term, "reason")) {
-				sb_reset(&reason);
-				sb_puts(&reason, jstr0(term, "reason"));
+				sbuf_reset(&reason);
+				sbuf_puts(&reason, jstr0(term, "reason"));
 			} else if (term) {
-				sb_reset(&reason);
+				sbuf_reset(&reason);
 				if (jint(term, "signal") != 0)
-					sb_printf(&reason, "Signal:%lld", jint(term, "signal"));
+					sbuf_printf(&reason, "Signal:%lld", jint(term, "signal"));
 				else
-					sb_printf(&reason, "ExitCode:%lld", jint(term, "exitCode"));
+					sbuf_printf(&reason, "ExitCode:%lld", jint(term, "exitCode"));
 			} else if (jtrue(cs, "ready") && jobj(state, "running")) {
 				has_running = true;
 				ready++;
 			}
 		}
 		/* A pod whose last container completed but another still runs is not "Completed". */
-		if (strcmp(sb_str(&reason), "Completed") == 0 && has_running) {
-			sb_reset(&reason);
-			sb_puts(&reason, pod_has_ready(status) ? "Running" : "NotReady");
+		if (strcmp(sbuf_str(&reason), "Completed") == 0 && has_running) {
+			sbuf_reset(&reason);
+			sbuf_puts(&reason, pod_has_ready(status) ? "Running" : "NotReady");
 		}
 	}
 
 	json_t *deletion = jget(meta, "deletionTimestamp");
 	if (deletion && !json_is_null(deletion)) {
 		if (strcmp(jstr0(status, "reason"), "NodeLost") == 0) {
-			sb_reset(&reason);
-			sb_puts(&reason, "Unknown");
+			sbuf_reset(&reason);
+			sbuf_puts(&reason, "Unknown");
 		} else if (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0) {
-			sb_reset(&reason);
-			sb_puts(&reason, "Terminating");
+			sbuf_reset(&reason);
+			sbuf_puts(&reason, "Terminating");
 		}
 	}
 
 	cell_name(rw, o);
-	sb_printf(&b, "%lld/%lld", ready, total);
+	sbuf_printf(&b, "%lld/%lld", ready, total);
 	cell_sb(rw, &b);
 	cell_sb(rw, &reason);
-	sb_printf(&b, "%lld", restarts);
+	sbuf_printf(&b, "%lld", restarts);
 	if (restarts != 0 && last_restart != TIME_ZERO) {
 		char *ago = since_str(last_restart, rw->now);
 		if (!ago)
 			b.oom = true;
 		else
-			sb_printf(&b, " (%s ago)", ago);
+			sbuf_printf(&b, " (%s ago)", ago);
 		free(ago);
 	}
 	cell_sb(rw, &b);
@@ -1182,7 +1093,7 @@ static void print_pod(struct row *rw, const json_t *o)
 			if (c && strcmp(jstr0(c, "status"), "True") == 0)
 				true_count++;
 		}
-		sb_printf(&b, "%zu/%zu", true_count, ng);
+		sbuf_printf(&b, "%zu/%zu", true_count, ng);
 		cell_sb(rw, &b);
 	}
 }
@@ -1221,13 +1132,13 @@ static void print_node(struct row *rw, const json_t *o)
 			ready = c;
 	}
 	if (!ready)
-		sb_puts(&st, "Unknown");
+		sbuf_puts(&st, "Unknown");
 	else if (strcmp(jstr0(ready, "status"), "True") == 0)
-		sb_puts(&st, "Ready");
+		sbuf_puts(&st, "Ready");
 	else
-		sb_puts(&st, "NotReady");
+		sbuf_puts(&st, "NotReady");
 	if (jtrue(jobj(o, "spec"), "unschedulable"))
-		sb_puts(&st, ",SchedulingDisabled");
+		sbuf_puts(&st, ",SchedulingDisabled");
 
 	/* findNodeRoles: node-role.kubernetes.io/<role> keys and the kubernetes.io/role value. */
 	size_t nl = labels ? json_object_size(labels) : 0, n = 0;
@@ -1246,7 +1157,7 @@ static void print_node(struct row *rw, const json_t *o)
 	sb_join(&roles, set, n, ",");
 	free(set);
 	if (roles.len == 0)
-		sb_puts(&roles, "<none>");
+		sbuf_puts(&roles, "<none>");
 
 	cell_name(rw, o);
 	cell_sb(rw, &st);
@@ -1294,7 +1205,7 @@ static void sb_trimmed(sbuf_t *b, const char *str)
 			break;
 		end = cp;
 	}
-	sb_putn(b, str + start, end - start);
+	sbuf_putn(b, str + start, end - start);
 }
 
 static void print_event(struct row *rw, const json_t *o)
@@ -1321,11 +1232,11 @@ static void print_event(struct row *rw, const json_t *o)
 
 	for (const char *k = kind; *k; k++) {
 		char c = *k >= 'A' && *k <= 'Z' ? (char)(*k - 'A' + 'a') : *k;
-		sb_putn(&target, &c, 1);
+		sbuf_putn(&target, &c, 1);
 	}
 	if (*name) {
-		sb_puts(&target, "/");
-		sb_puts(&target, name);
+		sbuf_puts(&target, "/");
+		sbuf_puts(&target, name);
 	}
 
 	/* formatEventSource: component (or reportingComponent), then ", host" (or reportingInstance). */
@@ -1333,10 +1244,10 @@ static void print_event(struct row *rw, const json_t *o)
 		component = jstr0(o, "reportingComponent");
 	if (!*host)
 		host = jstr0(o, "reportingInstance");
-	sb_puts(&src, component);
+	sbuf_puts(&src, component);
 	if (*host) {
-		sb_puts(&src, ", ");
-		sb_puts(&src, host);
+		sbuf_puts(&src, ", ");
+		sbuf_puts(&src, host);
 	}
 	sb_trimmed(&msg, jstr0(o, "message"));
 

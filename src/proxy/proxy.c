@@ -1,7 +1,8 @@
 /* The service proxy's control loop (see proxy.h): informer events mark Services dirty; a sync on
- * the next loop turn turns each dirty Service into service ports (proxy_model.c), stages them and
- * commits one nftables transaction; then stale UDP conntrack entries go and the health-check
- * servers follow. Nothing touches the kernel before both informers have synced, so a proxy
+ * the next loop turn turns each dirty Service into service ports (proxy_model.c), once per family
+ * (kube-proxy's one proxier per family: table ip portico and table ip6 portico), stages them and
+ * commits one nftables transaction per family; then stale UDP conntrack entries go and the
+ * health-check servers follow. Nothing touches the kernel before both informers have synced, so a proxy
  * restarting while the API server is down leaves the previous rules serving. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,18 +29,27 @@ static const double SYNC_LE[PROXY_HIST_BUCKETS] = { 0.0001, 0.0005, 0.001, 0.002
 static const double LAT_LE[PROXY_HIST_BUCKETS] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 						   0.5,   1,     2.5,  5,     10,  30,  60 };
 
+/* One family's proxier: index 0 IPv4, 1 IPv6. */
+typedef struct proxy_fam {
+	struct proxy *p;
+	int family;
+	proxy_nft_t *nft;
+	proxy_model_cfg_t mcfg;
+	proxy_addr_t np_addrs[PROXY_NFT_MAX_NP_ADDRS];
+	size_t n_np;
+	json_t *svc_ports; /* "ns/name" -> [port keys staged] */
+} proxy_fam_t;
+
+#define N_FAM 2
+
 struct proxy {
 	struct event_base *base;
 	informer_t *svcs, *slices;
-	proxy_nft_t *nft;
+	proxy_fam_t fam[N_FAM];
 	proxy_health_t *health;
 	proxy_status_t st;
-	proxy_model_cfg_t mcfg;
 	char *node_name;
-	uint32_t np_addrs[PROXY_NFT_MAX_NP_ADDRS];
-	size_t n_np;
 	json_t *dirty;     /* "ns/name" -> true */
-	json_t *svc_ports; /* "ns/name" -> [port keys staged] */
 	json_t *hc;        /* "ns/name" -> [hc port, local ready endpoints] */
 	json_t *triggers;  /* "ns/name" -> last trigger time observed (ns) */
 	struct event *timer;
@@ -195,18 +205,63 @@ static void slice_index(const json_t *obj, json_t *ret_values, void *arg)
 	free(key);
 }
 
+/* Stages the service ports of one Service in one family; its health check port and local ready
+ * endpoints go to *hc_port / *local_ready (the larger count across ports and families). */
+static int sync_family(proxy_fam_t *f, const char *key, const json_t *svc, const json_t *const *slices,
+		       size_t n_slices, int64_t *trigger, uint16_t *hc_port, unsigned *local_ready)
+{
+	json_t *old = json_object_get(f->svc_ports, key), *now = NULL, *v;
+	proxy_svcport_t *ports = NULL;
+	size_t n_ports = 0, i, j;
+	int rc = 0;
+
+	if (svc && (rc = proxy_model_service(svc, slices, n_slices, &f->mcfg, &ports, &n_ports)) < 0)
+		return rc;
+	now = json_array();
+	if (!now) {
+		proxy_svcports_free(ports, n_ports);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n_ports; i++) {
+		if ((rc = proxy_nft_stage(f->nft, ports[i].key, &ports[i])) < 0)
+			goto out;
+		json_array_append_new(now, json_string(ports[i].key));
+		if (ports[i].trigger_ns > *trigger)
+			*trigger = ports[i].trigger_ns;
+		if (ports[i].hc_node_port) {
+			*hc_port = ports[i].hc_node_port;
+			if (ports[i].n_local_ready > *local_ready)
+				*local_ready = (unsigned)ports[i].n_local_ready;
+		}
+	}
+	/* ports this Service no longer has */
+	json_array_foreach(old, i, v) {
+		bool kept = false;
+		for (j = 0; j < n_ports && !kept; j++)
+			kept = !strcmp(ports[j].key, json_string_value(v));
+		if (!kept && (rc = proxy_nft_stage(f->nft, json_string_value(v), NULL)) < 0)
+			goto out;
+	}
+	if (n_ports)
+		json_object_set(f->svc_ports, key, now);
+	else
+		json_object_del(f->svc_ports, key);
+out:
+	json_decref(now);
+	proxy_svcports_free(ports, n_ports);
+	return rc;
+}
+
 /* Stages the service ports of one Service; records its health check and trigger time. */
 static int sync_service(proxy_t *p, const char *key, int64_t *ret_trigger)
 {
 	const json_t *svc = informer_get(p->svcs, key), *idx = informer_index_keys(p->slices, "svc", key), *v;
 	const json_t *slices[256];
-	size_t n_slices = 0, n_ports = 0, i, j;
-	proxy_svcport_t *ports = NULL;
-	json_t *old = json_object_get(p->svc_ports, key), *now = NULL;
+	size_t n_slices = 0;
 	const char *sk;
 	unsigned local_ready = 0;
 	uint16_t hc_port = 0;
-	int rc = 0;
+	int rc = 0, f;
 
 	*ret_trigger = 0;
 	if (svc) {
@@ -215,57 +270,27 @@ static int sync_service(proxy_t *p, const char *key, int64_t *ret_trigger)
 			if (sl && n_slices < sizeof(slices) / sizeof(slices[0]))
 				slices[n_slices++] = sl;
 		}
-		rc = proxy_model_service(svc, slices, n_slices, &p->mcfg, &ports, &n_ports);
-		if (rc < 0)
+	}
+	for (f = 0; f < N_FAM; f++)
+		if (p->fam[f].nft &&
+		    (rc = sync_family(&p->fam[f], key, svc, slices, n_slices, ret_trigger, &hc_port, &local_ready)) < 0)
 			return rc;
-	}
-	now = json_array();
-	if (!now) {
-		proxy_svcports_free(ports, n_ports);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n_ports; i++) {
-		if ((rc = proxy_nft_stage(p->nft, ports[i].key, &ports[i])) < 0)
-			goto out;
-		json_array_append_new(now, json_string(ports[i].key));
-		if (ports[i].trigger_ns > *ret_trigger)
-			*ret_trigger = ports[i].trigger_ns;
-		if (ports[i].hc_node_port) {
-			hc_port = ports[i].hc_node_port;
-			if (ports[i].n_local_ready > local_ready)
-				local_ready = (unsigned)ports[i].n_local_ready;
-		}
-	}
-	/* ports this Service no longer has */
-	json_array_foreach(old, i, v) {
-		bool kept = false;
-		for (j = 0; j < n_ports && !kept; j++)
-			kept = !strcmp(ports[j].key, json_string_value(v));
-		if (!kept && (rc = proxy_nft_stage(p->nft, json_string_value(v), NULL)) < 0)
-			goto out;
-	}
-	if (n_ports)
-		json_object_set(p->svc_ports, key, now);
-	else
-		json_object_del(p->svc_ports, key);
 	if (hc_port)
 		json_object_set_new(p->hc, key, json_pack("[i,i]", (int)hc_port, (int)local_ready));
 	else
 		json_object_del(p->hc, key);
-out:
-	json_decref(now);
-	proxy_svcports_free(ports, n_ports);
-	return rc;
+	return 0;
 }
 
-static void ct_stale(uint32_t addr, uint16_t port, const proxy_ep_t *eps, size_t n_eps, void *arg)
+static void ct_stale(const proxy_addr_t *addr, uint16_t port, const proxy_ep_t *eps, size_t n_eps, void *arg)
 {
-	proxy_t *p = arg;
-	proxy_ct_target_t t = { addr, port, eps, n_eps };
-	int rc = proxy_ct_clean_udp(&t, 1, p->np_addrs, p->n_np);
-	char a[INET_ADDRSTRLEN];
+	proxy_fam_t *f = arg;
+	proxy_t *p = f->p;
+	proxy_ct_target_t t = { *addr, port, eps, n_eps };
+	int rc = proxy_ct_clean_udp(f->family, &t, 1, f->np_addrs, f->n_np);
+	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(f->family, addr->b, a, sizeof(a));
 	if (rc < 0)
 		log_warn("proxy: conntrack cleanup for %s:%u/UDP: %s", a, port, strerror(-rc));
 	else if (rc > 0) {
@@ -303,8 +328,8 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 	json_t *v;
 	bool full = !p->st.synced;
 	double t0;
-	int rc;
-	proxy_nft_stats_t ns;
+	int rc = 0, f;
+	proxy_nft_stats_t ns = { 0 };
 
 	p->scheduled = false;
 	p->retry = false;
@@ -344,8 +369,36 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 		if (!informer_get(p->svcs, key))
 			json_object_del(p->triggers, key);
 	}
-	rc = proxy_nft_commit(p->nft, full);
-	proxy_nft_get_stats(p->nft, &ns);
+	/* one transaction per family; a failure of either retries both in full */
+	for (f = 0; f < N_FAM; f++) {
+		proxy_nft_stats_t fs;
+		int frc;
+
+		if (!p->fam[f].nft)
+			continue;
+		frc = proxy_nft_commit(p->fam[f].nft, full);
+		if (f == 1 && !p->st.synced && (frc == -EAFNOSUPPORT || frc == -EPROTONOSUPPORT || frc == -EOPNOTSUPP)) {
+			/* a kernel without IPv6 (or without nf_tables for it): IPv4 alone, rather than
+			 * a failed transaction every second */
+			log_warn("proxy: no table ip6 in this kernel (%s): IPv6 Services are not proxied", strerror(-frc));
+			proxy_nft_free(p->fam[f].nft);
+			p->fam[f].nft = NULL;
+			continue;
+		}
+		if (frc < 0 && rc >= 0) {
+			rc = frc;
+			log_err("proxy: %s transaction failed", f ? "IPv6" : "IPv4");
+		} else if (frc == 1 && rc == 0) {
+			rc = 1;
+		}
+		proxy_nft_get_stats(p->fam[f].nft, &fs);
+		ns.failures += fs.failures;
+		ns.elements += fs.elements;
+		ns.chains += fs.chains;
+		ns.rules += fs.rules;
+		ns.svcports += fs.svcports;
+		ns.last_msgs += fs.last_msgs;
+	}
 	p->st.failures = ns.failures;
 	p->st.elements = ns.elements;
 	p->st.chains = ns.chains;
@@ -375,7 +428,9 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 	else
 		log_debug("proxy: %zu Services synced in %.2f ms (%zu msgs)", json_object_size(dirty),
 			  (mono_s() - t0) * 1e3, ns.last_msgs);
-	proxy_nft_take_stale_udp(p->nft, ct_stale, p);
+	for (f = 0; f < N_FAM; f++)
+		if (p->fam[f].nft)
+			proxy_nft_take_stale_udp(p->fam[f].nft, ct_stale, &p->fam[f]);
 	refresh_hc(p);
 	if (json_object_size(p->dirty))
 		schedule(p, 0);
@@ -384,7 +439,8 @@ out:
 	json_decref(lat);
 }
 
-static int parse_addr_list(const char *s, uint32_t *v, size_t max, size_t *ret_n)
+/* Comma-separated addresses of either family into nc[0] (IPv4) and nc[1] (IPv6). */
+static int parse_addr_list(const char *s, proxy_nft_cfg_t *nc)
 {
 	char buf[1024], *tok, *save = NULL;
 	size_t n = 0;
@@ -393,51 +449,82 @@ static int parse_addr_list(const char *s, uint32_t *v, size_t max, size_t *ret_n
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint32_t a;
-		if (n == max || proxy_parse_ip4(tok, &a) < 0)
+		static const uint8_t lo6[16] = { [15] = 1 };
+		proxy_addr_t a;
+		int fam = proxy_parse_ip(tok, AF_UNSPEC, &a), i = fam == AF_INET6;
+		if (fam < 0 || nc[i].n_nodeport_addrs == PROXY_NFT_MAX_NP_ADDRS || proxy_addr_is_zero(&a))
 			return -EINVAL;
-		if (a == htonl(INADDR_LOOPBACK) || (ntohl(a) >> 24) == 127)
-			return -EINVAL; /* NodePorts never on loopback (route_localnet stays off) */
-		v[n++] = a;
+		/* NodePorts never on loopback (route_localnet stays off; ::1 is never routed) */
+		if ((fam == AF_INET && (ntohl(a.v4) >> 24) == 127) || (fam == AF_INET6 && !memcmp(a.b, lo6, 16)))
+			return -EINVAL;
+		nc[i].nodeport_addrs[nc[i].n_nodeport_addrs++] = a;
+		n++;
 	}
-	*ret_n = n;
 	return n ? 0 : -EINVAL;
+}
+
+/* "CIDR[,CIDR]": at most one per family */
+static int parse_cidr_list(const char *s, proxy_nft_cfg_t *nc, bool service)
+{
+	char buf[256], *tok, *save = NULL;
+	bool seen[N_FAM] = { false, false };
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		proxy_cidr_t c;
+		int fam = proxy_parse_cidr(tok, AF_UNSPEC, false, &c), i = fam == AF_INET6;
+		if (fam < 0 || seen[i])
+			return -EINVAL;
+		seen[i] = true;
+		if (service)
+			nc[i].service_cidr = c;
+		else
+			nc[i].cluster_cidr = c;
+	}
+	return seen[0] || seen[1] ? 0 : -EINVAL;
 }
 
 static int build_nft_cfg(const proxy_config_t *cfg, proxy_nft_cfg_t *nc)
 {
 	const char *np = cfg->nodeport_addresses && *cfg->nodeport_addresses ? cfg->nodeport_addresses : cfg->node_ip;
 	const char *dns = cfg->cluster_dns ? cfg->cluster_dns : PROXY_CLUSTER_DNS_DEFAULT;
+	proxy_addr_t a;
+	int fam;
 
-	memset(nc, 0, sizeof(*nc));
-	if (proxy_parse_cidr4(cfg->cluster_cidr ? cfg->cluster_cidr : PROXY_CLUSTER_CIDR_DEFAULT, false,
-			      &nc->cluster_cidr) < 0 ||
-	    proxy_parse_cidr4(cfg->service_cidr ? cfg->service_cidr : PROXY_SERVICE_CIDR_DEFAULT, false,
-			      &nc->service_cidr) < 0)
+	memset(nc, 0, N_FAM * sizeof(*nc));
+	nc[0].family = AF_INET;
+	nc[1].family = AF_INET6;
+	if (parse_cidr_list(cfg->cluster_cidr ? cfg->cluster_cidr : PROXY_CLUSTER_CIDR_DEFAULT, nc, false) < 0 ||
+	    parse_cidr_list(cfg->service_cidr ? cfg->service_cidr : PROXY_SERVICE_CIDR_DEFAULT, nc, true) < 0)
 		return -EINVAL;
-	if (*dns && proxy_parse_ip4(dns, &nc->cluster_dns) < 0)
-		return -EINVAL;
-	if (!np || parse_addr_list(np, nc->nodeport_addrs, PROXY_NFT_MAX_NP_ADDRS, &nc->n_nodeport_addrs) < 0)
+	if (*dns) {
+		if ((fam = proxy_parse_ip(dns, AF_UNSPEC, &a)) < 0)
+			return -EINVAL;
+		nc[fam == AF_INET6].cluster_dns = a;
+	}
+	if (!np || parse_addr_list(np, nc) < 0)
 		return -EINVAL;
 	return 0;
 }
 
 int proxy_config_check(const proxy_config_t *cfg)
 {
-	proxy_nft_cfg_t nc;
+	proxy_nft_cfg_t nc[N_FAM];
 
-	return build_nft_cfg(cfg, &nc);
+	return build_nft_cfg(cfg, nc);
 }
 
 int proxy_start(struct event_base *base, kclient_t *c, const proxy_config_t *cfg, proxy_t **ret)
 {
 	informer_handlers_t hs = { svc_event, svc_update, svc_event, NULL };
 	informer_handlers_t hl = { slice_event, slice_update, slice_event, NULL };
-	proxy_nft_cfg_t nc;
+	proxy_nft_cfg_t nc[N_FAM];
 	proxy_t *p;
-	int rc;
+	int rc, f;
 
-	if ((rc = build_nft_cfg(cfg, &nc)) < 0)
+	if ((rc = build_nft_cfg(cfg, nc)) < 0)
 		return rc;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -446,20 +533,28 @@ int proxy_start(struct event_base *base, kclient_t *c, const proxy_config_t *cfg
 	p->st.full.le = p->st.partial.le = SYNC_LE;
 	p->st.latency.le = LAT_LE;
 	p->node_name = strdup(cfg->node_name ? cfg->node_name : "");
-	p->mcfg.node_name = p->node_name;
-	p->mcfg.cluster_dns = nc.cluster_dns;
-	memcpy(p->np_addrs, nc.nodeport_addrs, sizeof(p->np_addrs));
-	p->n_np = nc.n_nodeport_addrs;
 	p->dirty = json_object();
-	p->svc_ports = json_object();
 	p->hc = json_object();
 	p->triggers = json_object();
 	p->timer = evtimer_new(base, on_sync, p);
 	rc = -ENOMEM;
-	if (!p->node_name || !p->dirty || !p->svc_ports || !p->hc || !p->triggers || !p->timer)
+	if (!p->node_name || !p->dirty || !p->hc || !p->triggers || !p->timer)
 		goto fail;
-	if ((rc = proxy_nft_new(&nc, &p->nft)) < 0)
-		goto fail;
+	for (f = 0; f < N_FAM; f++) {
+		proxy_fam_t *fm = &p->fam[f];
+		fm->p = p;
+		fm->family = nc[f].family;
+		fm->mcfg.node_name = p->node_name;
+		fm->mcfg.family = nc[f].family;
+		fm->mcfg.cluster_dns = nc[f].cluster_dns;
+		memcpy(fm->np_addrs, nc[f].nodeport_addrs, sizeof(fm->np_addrs));
+		fm->n_np = nc[f].n_nodeport_addrs;
+		rc = -ENOMEM;
+		if (!(fm->svc_ports = json_object()))
+			goto fail;
+		if ((rc = proxy_nft_new(&nc[f], &fm->nft)) < 0)
+			goto fail;
+	}
 	if (cfg->health_port >= 0 &&
 	    (rc = proxy_health_new(base, cfg->health_bind, cfg->health_port ? cfg->health_port : PROXY_HEALTH_PORT_DEFAULT,
 				   &p->st, &p->health)) < 0)
@@ -484,16 +579,20 @@ fail:
 
 void proxy_free(proxy_t *p)
 {
+	int f;
+
 	if (!p)
 		return;
 	informer_free(p->svcs);
 	informer_free(p->slices);
 	proxy_health_free(p->health);
-	proxy_nft_free(p->nft);
+	for (f = 0; f < N_FAM; f++) {
+		proxy_nft_free(p->fam[f].nft);
+		json_decref(p->fam[f].svc_ports);
+	}
 	if (p->timer)
 		event_free(p->timer);
 	json_decref(p->dirty);
-	json_decref(p->svc_ports);
 	json_decref(p->hc);
 	json_decref(p->triggers);
 	free(p->node_name);

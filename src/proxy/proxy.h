@@ -16,9 +16,9 @@
 typedef struct proxy_config {
 	const char *node_name;          /* for externalTrafficPolicy/internalTrafficPolicy Local */
 	const char *node_ip;            /* the node's primary address */
-	const char *nodeport_addresses; /* comma-separated IPv4 addresses; NULL or "": node_ip */
-	const char *cluster_cidr;       /* NULL: PROXY_CLUSTER_CIDR_DEFAULT */
-	const char *service_cidr;       /* NULL: PROXY_SERVICE_CIDR_DEFAULT */
+	const char *nodeport_addresses; /* comma-separated addresses, IPv4 and IPv6; NULL or "": node_ip */
+	const char *cluster_cidr;       /* "CIDR[,CIDR]", one per family; NULL: PROXY_CLUSTER_CIDR_DEFAULT */
+	const char *service_cidr;       /* "CIDR[,CIDR]", one per family; NULL: PROXY_SERVICE_CIDR_DEFAULT */
 	const char *cluster_dns;        /* NULL: PROXY_CLUSTER_DNS_DEFAULT; "": none */
 	int health_port;                /* 0: PROXY_HEALTH_PORT_DEFAULT; < 0: no health server */
 	const char *health_bind;        /* NULL: "0.0.0.0" */

@@ -32,21 +32,41 @@ static bool jbool(const json_t *o, const char *k, bool dflt)
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-int proxy_parse_ip4(const char *s, uint32_t *ret)
+bool proxy_addr_is_zero(const proxy_addr_t *a)
 {
-	struct in_addr a;
+	static const proxy_addr_t zero;
 
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*ret = a.s_addr;
-	return 0;
+	return proxy_addr_eq(a, &zero);
 }
 
-int proxy_parse_cidr4(const char *s, bool loose, proxy_cidr_t *ret)
+int proxy_parse_ip(const char *s, int family, proxy_addr_t *ret)
 {
-	char buf[32], *slash, *end;
-	uint32_t a, m;
+	proxy_addr_t a = { 0 };
+
+	if (!s)
+		return -EINVAL;
+	if (family != AF_INET6 && inet_pton(AF_INET, s, &a.v4) == 1) {
+		*ret = a;
+		return AF_INET;
+	}
+	if (family != AF_INET && strchr(s, ':') && inet_pton(AF_INET6, s, a.b) == 1) {
+		/* an IPv4-mapped address is IPv4 to upstream (net.IP.To4): not an IPv6 one */
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (!memcmp(a.b, mapped, 12))
+			return -EINVAL;
+		*ret = a;
+		return AF_INET6;
+	}
+	return -EINVAL;
+}
+
+int proxy_parse_cidr(const char *s, int family, bool loose, proxy_cidr_t *ret)
+{
+	char buf[64], *slash, *end;
+	proxy_cidr_t c = { 0 };
 	long bits;
+	int fam;
+	size_t i;
 
 	if (!s || strlen(s) >= sizeof(buf))
 		return -EINVAL;
@@ -57,16 +77,36 @@ int proxy_parse_cidr4(const char *s, bool loose, proxy_cidr_t *ret)
 	*slash = 0;
 	errno = 0;
 	bits = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || bits < 0 || bits > 32)
+	if (errno || end == slash + 1 || *end || bits < 0)
 		return -EINVAL;
-	if (proxy_parse_ip4(buf, &a) < 0)
+	if ((fam = proxy_parse_ip(buf, family, &c.addr)) < 0)
 		return -EINVAL;
-	m = bits == 0 ? 0 : htonl(0xffffffffu << (32 - bits));
-	if (!loose && (a & ~m))
+	if (bits > (long)proxy_addr_len(fam) * 8)
 		return -EINVAL;
-	ret->addr = a & m;
-	ret->mask = m;
+	for (i = 0; i < proxy_addr_len(fam); i++) {
+		long b = bits - (long)i * 8;
+		c.mask.b[i] = b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
+		if (!loose && (c.addr.b[i] & ~c.mask.b[i]))
+			return -EINVAL;
+		c.addr.b[i] &= c.mask.b[i];
+	}
+	*ret = c;
+	return fam;
+}
+
+int proxy_parse_ip4(const char *s, uint32_t *ret)
+{
+	proxy_addr_t a;
+
+	if (proxy_parse_ip(s, AF_INET, &a) < 0)
+		return -EINVAL;
+	*ret = a.v4;
 	return 0;
+}
+
+int proxy_parse_cidr4(const char *s, bool loose, proxy_cidr_t *ret)
+{
+	return proxy_parse_cidr(s, AF_INET, loose, ret) < 0 ? -EINVAL : 0;
 }
 
 int proxy_parse_time(const char *s, int64_t *ret_ns)
@@ -168,7 +208,7 @@ static bool eps_equal(const proxy_ep_t *a, const proxy_ep_t *b, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (a[i].addr != b[i].addr || a[i].port != b[i].port || a[i].local != b[i].local ||
+		if (!proxy_addr_eq(&a[i].addr, &b[i].addr) || a[i].port != b[i].port || a[i].local != b[i].local ||
 		    a[i].has_node != b[i].has_node)
 			return false;
 	return true;
@@ -176,10 +216,10 @@ static bool eps_equal(const proxy_ep_t *a, const proxy_ep_t *b, size_t n)
 
 bool proxy_svcport_equal(const proxy_svcport_t *a, const proxy_svcport_t *b)
 {
-	return !strcmp(a->key, b->key) && a->proto == b->proto && a->port == b->port && a->node_port == b->node_port &&
-	       a->cluster_ip == b->cluster_ip && a->n_ext == b->n_ext &&
-	       !memcmp(a->ext_ips, b->ext_ips, a->n_ext * sizeof(uint32_t)) && a->n_lb == b->n_lb &&
-	       !memcmp(a->lb_ips, b->lb_ips, a->n_lb * sizeof(uint32_t)) && a->n_ranges == b->n_ranges &&
+	return !strcmp(a->key, b->key) && a->family == b->family && a->proto == b->proto && a->port == b->port &&
+	       a->node_port == b->node_port && proxy_addr_eq(&a->cluster_ip, &b->cluster_ip) && a->n_ext == b->n_ext &&
+	       !memcmp(a->ext_ips, b->ext_ips, a->n_ext * sizeof(proxy_addr_t)) && a->n_lb == b->n_lb &&
+	       !memcmp(a->lb_ips, b->lb_ips, a->n_lb * sizeof(proxy_addr_t)) && a->n_ranges == b->n_ranges &&
 	       !memcmp(a->src_ranges, b->src_ranges, a->n_ranges * sizeof(proxy_cidr_t)) &&
 	       a->affinity_sec == b->affinity_sec && a->etp_local == b->etp_local && a->itp_local == b->itp_local &&
 	       a->hc_node_port == b->hc_node_port && a->n_all == b->n_all && a->n_local == b->n_local &&
@@ -195,10 +235,10 @@ typedef struct cand {
 static int cand_cmp(const void *a, const void *b)
 {
 	const cand_t *x = a, *y = b;
-	uint32_t xa = ntohl(x->ep.addr), ya = ntohl(y->ep.addr);
+	int c = memcmp(x->ep.addr.b, y->ep.addr.b, 16); /* network order: numeric order */
 
-	if (xa != ya)
-		return xa < ya ? -1 : 1;
+	if (c)
+		return c;
 	if (x->ep.port != y->ep.port)
 		return x->ep.port < y->ep.port ? -1 : 1;
 	/* duplicates (an address in two slices while it moves): the ready one first */
@@ -255,6 +295,7 @@ static int collect(const json_t *const *slices, size_t n_slices, const char *pna
 		   const proxy_model_cfg_t *cfg, cand_t **ret, size_t *ret_n, int64_t *trigger_ns)
 {
 	size_t s, i, n = 0, cap = 0, k;
+	int fam = cfg->family == AF_INET6 ? AF_INET6 : AF_INET;
 	cand_t *v = NULL;
 
 	for (s = 0; s < n_slices; s++) {
@@ -263,7 +304,7 @@ static int collect(const json_t *const *slices, size_t n_slices, const char *pna
 		uint16_t port;
 		int64_t t;
 
-		if (strcmp(jstr(sl, "addressType"), "IPv4"))
+		if (strcmp(jstr(sl, "addressType"), cfg->family == AF_INET6 ? "IPv6" : "IPv4"))
 			continue;
 		if (proxy_parse_time(jstr(ann, "endpoints.kubernetes.io/last-change-trigger-time"), &t) == 0 &&
 		    t > *trigger_ns)
@@ -278,7 +319,7 @@ static int collect(const json_t *const *slices, size_t n_slices, const char *pna
 
 			if (n >= PROXY_MAX_ENDPOINTS)
 				break;
-			if (proxy_parse_ip4(json_string_value(json_array_get(jget(e, "addresses"), 0)), &c.ep.addr) < 0)
+			if (proxy_parse_ip(json_string_value(json_array_get(jget(e, "addresses"), 0)), fam, &c.ep.addr) < 0)
 				continue;
 			c.ep.port = port;
 			node = jstr(e, "nodeName");
@@ -303,24 +344,26 @@ static int collect(const json_t *const *slices, size_t n_slices, const char *pna
 	if (n)
 		qsort(v, n, sizeof(*v), cand_cmp);
 	for (i = 0, k = 0; i < n; i++)
-		if (k == 0 || v[i].ep.addr != v[k - 1].ep.addr || v[i].ep.port != v[k - 1].ep.port)
+		if (k == 0 || !proxy_addr_eq(&v[i].ep.addr, &v[k - 1].ep.addr) || v[i].ep.port != v[k - 1].ep.port)
 			v[k++] = v[i];
 	*ret = v;
 	*ret_n = k;
 	return 0;
 }
 
-/* The first IPv4 address among spec.clusterIPs (or spec.clusterIP). */
-static uint32_t cluster_ip_of(const json_t *spec)
+/* The first address of the family among spec.clusterIPs (or spec.clusterIP); zero if none. */
+static proxy_addr_t cluster_ip_of(const json_t *spec, int fam)
 {
 	json_t *ips = jget(spec, "clusterIPs"), *ip;
-	uint32_t a;
+	proxy_addr_t a = { 0 };
 	size_t i;
 
 	json_array_foreach(ips, i, ip)
-		if (proxy_parse_ip4(json_string_value(ip), &a) == 0)
+		if (proxy_parse_ip(json_string_value(ip), fam, &a) >= 0)
 			return a;
-	return proxy_parse_ip4(jstr(spec, "clusterIP"), &a) == 0 ? a : 0;
+	if (proxy_parse_ip(jstr(spec, "clusterIP"), fam, &a) < 0)
+		memset(&a, 0, sizeof(a));
+	return a;
 }
 
 static int fill_port(proxy_svcport_t *sp, const json_t *svc, const json_t *port, const json_t *const *slices,
@@ -328,7 +371,8 @@ static int fill_port(proxy_svcport_t *sp, const json_t *svc, const json_t *port,
 {
 	const json_t *meta = jget(svc, "metadata"), *spec = jget(svc, "spec"), *v;
 	const char *type = jstr(spec, "type");
-	bool lb = !strcmp(type, "LoadBalancer"), np = lb || !strcmp(type, "NodePort");
+	bool lb = !strcmp(type, "LoadBalancer"), np = lb || !strcmp(type, "NodePort"), any_range = false;
+	int fam = cfg->family == AF_INET6 ? AF_INET6 : AF_INET;
 	cand_t *cands = NULL;
 	size_t n_cands = 0, i;
 	char key[1024];
@@ -342,31 +386,46 @@ static int fill_port(proxy_svcport_t *sp, const json_t *svc, const json_t *port,
 	v = jget(port, "nodePort");
 	if (np && json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= 65535)
 		sp->node_port = (uint16_t)json_integer_value(v);
-	sp->cluster_ip = cluster_ip_of(spec);
-	if (sp->cluster_ip && sp->cluster_ip == cfg->cluster_dns)
-		sp->cluster_ip = 0; /* the node-local DNS answers it */
+	sp->family = fam;
+	sp->cluster_ip = cluster_ip_of(spec, fam);
+	/* upstream's serviceToServiceMap: a Service without a ClusterIP of the family has nothing in
+	 * that family's proxier (no NodePort, externalIP or load-balancer IP of it either) */
+	if (proxy_addr_is_zero(&sp->cluster_ip))
+		return 1;
+	if (!proxy_addr_is_zero(&sp->cluster_ip) && proxy_addr_eq(&sp->cluster_ip, &cfg->cluster_dns))
+		memset(&sp->cluster_ip, 0, sizeof(sp->cluster_ip)); /* the node-local DNS answers it */
+	/* the Service's addresses of the other family belong to the other family's pass */
 	json_array_foreach(jget(spec, "externalIPs"), i, v) {
-		uint32_t a;
-		if (sp->n_ext < PROXY_MAX_FRONTENDS && proxy_parse_ip4(json_string_value(v), &a) == 0)
+		proxy_addr_t a;
+		if (sp->n_ext < PROXY_MAX_FRONTENDS && proxy_parse_ip(json_string_value(v), fam, &a) >= 0 &&
+		    !proxy_addr_is_zero(&a))
 			sp->ext_ips[sp->n_ext++] = a;
 	}
 	if (lb) {
 		json_array_foreach(jget(jget(jget(svc, "status"), "loadBalancer"), "ingress"), i, v) {
-			uint32_t a;
+			proxy_addr_t a;
 			/* ipMode Proxy: the load balancer proxies itself, the node must not capture the IP (KEP-1860) */
 			if (!strcmp(jstr(v, "ipMode"), "Proxy"))
 				continue;
-			if (sp->n_lb < PROXY_MAX_FRONTENDS && proxy_parse_ip4(jstr(v, "ip"), &a) == 0)
+			if (sp->n_lb < PROXY_MAX_FRONTENDS && proxy_parse_ip(jstr(v, "ip"), fam, &a) >= 0 &&
+			    !proxy_addr_is_zero(&a))
 				sp->lb_ips[sp->n_lb++] = a;
 		}
 		json_array_foreach(jget(spec, "loadBalancerSourceRanges"), i, v) {
 			proxy_cidr_t c;
-			/* upstream accepts host bits in the ranges (net.ParseCIDR keeps the network) */
-			if (sp->n_ranges < PROXY_MAX_RANGES && proxy_parse_cidr4(json_string_value(v), true, &c) == 0)
+			/* upstream accepts host bits in the ranges (net.ParseCIDR keeps the network); ranges of
+			 * the other family are that family's; a /0 allows everyone, as no range does */
+			if (sp->n_ranges < PROXY_MAX_RANGES && proxy_parse_cidr(json_string_value(v), fam, true, &c) >= 0)
 				sp->src_ranges[sp->n_ranges++] = c;
+			if (sp->n_ranges && proxy_addr_is_zero(&sp->src_ranges[sp->n_ranges - 1].mask)) {
+				any_range = true;
+				sp->n_ranges--;
+			}
 		}
+		if (any_range)
+			sp->n_ranges = 0;
 	}
-	if (!sp->cluster_ip && !sp->n_ext && !sp->n_lb && !sp->node_port)
+	if (proxy_addr_is_zero(&sp->cluster_ip) && !sp->n_ext && !sp->n_lb && !sp->node_port)
 		return 1;
 	if (!strcmp(jstr(spec, "sessionAffinity"), "ClientIP")) {
 		v = jget(jget(jget(spec, "sessionAffinityConfig"), "clientIP"), "timeoutSeconds");

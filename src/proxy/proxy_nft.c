@@ -1,4 +1,5 @@
-/* The data plane of the service proxy: table `ip portico` through libnftnl + libmnl.
+/* The data plane of the service proxy: table `ip portico` (IPv4) or `ip6 portico` (IPv6, the same
+ * layout with 16-byte addresses: one instance per family) through libnftnl + libmnl.
  *
  * Layout: a dozen fixed chains, all per-Service state in shared maps, and one small "sel" chain per
  * distinct (endpoint count, affinity timeout, path) in use. tuple = ip daddr . meta l4proto . th dport
@@ -60,11 +61,12 @@
 /* ---- sets ------------------------------------------------------------------------------------- */
 
 enum {
-	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, S_EP_VALID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
+	S_CLUSTER_IPS, S_NP_ADDRS, S_FE_MASQ, S_FE_LOCAL, M_FE_ID, M_SHORT_ID, M_SEL_VMAP, S_NO_EP, M_EPS, M_EP_BY_ID, M_EP_ID, S_HAIRPIN, S_LB_RESTRICT, S_LB_ALLOW, M_AFFINITY, N_SETS
 };
 
 /* nftables' datatype ids, so `nft list` can print the elements */
 #define T_IP     7
+#define T_IP6    8
 #define T_PROTO  12
 #define T_SVC    13
 #define T_MARK   19
@@ -73,11 +75,14 @@ enum {
 #define CAT4(a, b, c, d) (((a) << 18) | ((b) << 12) | ((c) << 6) | (d))
 #define TUPLE_T CAT3(T_IP, T_PROTO, T_SVC)
 
-static const struct set_def {
+/* The IPv4 layout; set_defs_init() derives the IPv6 one (addresses of 16 bytes, T_IP6). */
+typedef struct set_def {
 	const char *name;
 	uint32_t flags, klen, ktype, dlen, dtype; /* dlen 0 with flags MAP: a verdict map */
 	uint8_t concat[5];
-} SETS[N_SETS] = {
+} set_def_t;
+
+static const set_def_t SETS[N_SETS] = {
 	[S_CLUSTER_IPS] = { "cluster-ips", 0, 4, T_IP, 0, 0, { 0 } },
 	[S_NP_ADDRS] = { "nodeport-addrs", 0, 4, T_IP, 0, 0, { 0 } },
 	[S_FE_MASQ] = { "fe-masq", 0, 12, TUPLE_T, 0, 0, { 0 } },
@@ -87,46 +92,55 @@ static const struct set_def {
 	[M_SEL_VMAP] = { "sel-vmap", NFT_SET_MAP, 4, T_MARK, 0, 0, { 0 } },
 	[S_NO_EP] = { "no-ep", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[M_EPS] = { "endpoints", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 8, CAT2(T_IP, T_SVC), { 0 } },
-	[S_EP_VALID] = { "ep-valid", 0, 12, CAT3(T_MARK, T_IP, T_SVC), 0, 0, { 0 } },
+	[M_EP_BY_ID] = { "ep-by-id", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 8, CAT2(T_IP, T_SVC), { 0 } },
+	[M_EP_ID] = { "ep-id", NFT_SET_MAP, 8, CAT2(T_MARK, T_MARK), 4, T_MARK, { 0 } },
 	[S_HAIRPIN] = { "hairpin", 0, 8, CAT2(T_IP, T_IP), 0, 0, { 0 } },
 	[S_LB_RESTRICT] = { "lb-restrict", 0, 12, TUPLE_T, 0, 0, { 0 } },
 	[S_LB_ALLOW] = { "lb-allow", NFT_SET_INTERVAL | NFT_SET_CONCAT, 16, CAT4(T_IP, T_PROTO, T_SVC, T_IP), 0, 0,
 			 { 4, 1, 2, 4, 0 } },
-	[M_AFFINITY] = { "affinity", NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, 8, CAT2(T_IP, T_MARK), 8,
-			 CAT2(T_IP, T_SVC), { 0 } },
+	[M_AFFINITY] = { "affinity", NFT_SET_MAP | NFT_SET_TIMEOUT | NFT_SET_EVAL, 8, CAT2(T_IP, T_MARK), 4, T_MARK,
+			 { 0 } },
 };
 
-/* Registers (32-bit ones): the tuple key, then the values the sel chains pass along. */
-#define R_TUPLE NFT_REG32_08 /* 08 daddr, 09 l4proto, 10 dport, 11 saddr (lb-allow) */
-#define R_SADDR NFT_REG32_00 /* affinity key: saddr . group */
-#define R_GROUP NFT_REG32_01
-#define R_SEL   NFT_REG32_02 /* the sel chain key (fe-group data: group . sel) */
-#define R_EP    NFT_REG32_02 /* numgen index, then endpoint addr (02) and port (03) */
+/* Registers (32-bit ones), per family (an address takes AW = 1 or 4 of them); concatenations
+ * need consecutive registers, hence the layout:
+ *   IPv4: 00 saddr | 01 group | 02 sel, numgen index or endpoint id | 03-04 endpoint addr, port |
+ *         05 endpoint id | 04 scratch | 08 daddr 09 l4proto 10 dport 11 saddr (the tuple, lb-allow)
+ *   IPv6: 00-03 saddr | 04 group | 05 sel/index/id | 06-09, 10 endpoint addr, port | 11 id |
+ *         06-09 daddr 10 l4proto 11 dport 12-15 saddr (tuple) | 12-15 scratch
+ * affinity key = saddr . group, endpoints/ep-id key = group . index, ep-by-id key = group . id:
+ * all consecutive. Each rule loads what it reads first, so the overlaps never meet. */
+#define R_SADDR NFT_REG32_00
+#define R_TUPLE (n->fam6 ? NFT_REG32_06 : NFT_REG32_08)
+#define R_GROUP (n->fam6 ? NFT_REG32_04 : NFT_REG32_01)
+#define R_SEL   (R_GROUP + 1) /* the sel chain key (fe-group data: group . sel) */
+#define R_IDX   (R_GROUP + 1) /* numgen index, or an endpoint id */
+#define R_EP    (R_GROUP + 2) /* the endpoint's addr and port */
+#define R_EID   (R_EP + AW + 1)
+#define R_TMP   (n->fam6 ? NFT_REG32_12 : NFT_REG32_04)
+#define AW      (n->alen / 4)  /* registers per address */
 #define SEL_DROP_KEY 0xffffffffu /* sel-vmap: drop */
 #define SEL_GRACE_NS (10LL * 1000000000LL)
-#define R_TMP   NFT_REG32_04
+#define KEY_MAX 40  /* the longest key: IPv6 lb-allow, tuple (24) . saddr (16) */
 
 /* ---- elements and their reference counts -------------------------------------------------------- */
 
 enum { V_NONE, V_GOTO, V_DROP };
 
+/* Keys and data are zero-padded, so whole arrays compare. */
 typedef struct elem {
 	uint8_t set, verdict;
 	uint8_t path;        /* V_GOTO: how the sel chain finds the group (SEL_*) */
 	uint16_t n;          /* V_GOTO: sel chain endpoint count */
 	uint32_t t;          /* V_GOTO: affinity seconds (0: none) */
-	uint8_t key[32];     /* key, then key_end for interval sets */
-	uint8_t data[8];
+	uint8_t key[KEY_MAX];
+	uint8_t data[20];    /* map data; lb-allow (an interval): the range's last address */
 } elem_t;
-
-static size_t set_keylen(uint8_t set)
-{
-	return SETS[set].klen * ((SETS[set].flags & NFT_SET_INTERVAL) ? 2 : 1);
-}
 
 static bool elem_same_key(const elem_t *a, const elem_t *b)
 {
-	return a->set == b->set && !memcmp(a->key, b->key, set_keylen(a->set));
+	return a->set == b->set && !memcmp(a->key, b->key, sizeof(a->key)) &&
+	       (a->set != S_LB_ALLOW || !memcmp(a->data, b->data, sizeof(a->data)));
 }
 
 static bool elem_equal(const elem_t *a, const elem_t *b)
@@ -150,9 +164,9 @@ typedef struct reftab {
 static uint64_t elem_hash(const elem_t *e)
 {
 	uint64_t h = 1469598103934665603ull ^ e->set;
-	size_t i, n = set_keylen(e->set);
+	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < sizeof(e->key); i++)
 		h = (h ^ e->key[i]) * 1099511628211ull;
 	return h ^ (h >> 29);
 }
@@ -274,11 +288,20 @@ static void sel_name(char *buf, size_t len, uint8_t path, uint16_t n, uint32_t t
 
 /* ---- service port records ----------------------------------------------------------------------- */
 
+/* ClientIP affinity remembers an endpoint by an id of its own, unique in this process and kept
+ * while the endpoint stays in its group (its index moves when others go). */
+typedef struct eid {
+	proxy_ep_t ep;
+	uint32_t id;
+} eid_t;
+
 typedef struct sprec {
 	char *key;
 	proxy_svcport_t prog, want; /* programmed; staged */
 	bool has_prog, has_want, dirty;
 	uint32_t gid_all, gid_local;
+	eid_t *eids[2], *next_eids[2]; /* [0] all, [1] local: programmed; being built */
+	size_t n_eids[2], n_next_eids[2];
 	elem_t *elems; /* programmed */
 	size_t n_elems;
 	elem_t *next; /* being built during a commit */
@@ -287,7 +310,7 @@ typedef struct sprec {
 } sprec_t;
 
 typedef struct stale {
-	uint32_t addr;
+	proxy_addr_t addr;
 	uint16_t port;
 	proxy_ep_t *eps;
 	size_t n_eps;
@@ -295,6 +318,11 @@ typedef struct stale {
 
 struct proxy_nft {
 	proxy_nft_cfg_t cfg;
+	bool fam6;         /* table ip6 */
+	uint32_t alen;     /* address bytes: 4 or 16 */
+	uint32_t tlen;     /* tuple bytes: addr . l4proto . dport, each field padded to 4 */
+	int nfproto;
+	set_def_t sets[N_SETS];
 	char table[64];
 	struct mnl_socket *nl;
 	uint32_t seq, portid;
@@ -306,7 +334,7 @@ struct proxy_nft {
 	size_t n_sels, cap_sels;
 	uint32_t *free_gids;
 	size_t n_free_gids, cap_free_gids;
-	uint32_t next_gid, next_selkey;
+	uint32_t next_gid, next_selkey, next_eid;
 	bool need_full;
 	size_t base_rules;
 	stale_t *stale;
@@ -376,8 +404,27 @@ static void gid_free(proxy_nft_t *n, uint32_t g)
 	n->free_gids[n->n_free_gids++] = g;
 }
 
+static void eids_drop(sprec_t *r, bool next)
+{
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		if (next) {
+			free(r->next_eids[g]);
+			r->next_eids[g] = NULL;
+			r->n_next_eids[g] = 0;
+		} else {
+			free(r->eids[g]);
+			r->eids[g] = NULL;
+			r->n_eids[g] = 0;
+		}
+	}
+}
+
 static void rec_free(proxy_nft_t *n, sprec_t *r)
 {
+	eids_drop(r, false);
+	eids_drop(r, true);
 	gid_free(n, r->gid_all);
 	gid_free(n, r->gid_local);
 	proxy_svcport_clear(&r->prog);
@@ -451,104 +498,141 @@ static elem_t *eb_add(ebuf_t *b, uint8_t set)
 	return e;
 }
 
-static void put_tuple(uint8_t *k, uint32_t addr, uint8_t proto, uint16_t port)
+static void put_tuple(const proxy_nft_t *n, uint8_t *k, const proxy_addr_t *addr, uint8_t proto, uint16_t port)
 {
-	memset(k, 0, 12);
-	memcpy(k, &addr, 4);
-	k[4] = proto;
-	k[8] = (uint8_t)(port >> 8);
-	k[9] = (uint8_t)port;
+	memset(k, 0, n->tlen);
+	memcpy(k, addr->b, n->alen);
+	k[n->alen] = proto;
+	k[n->alen + 4] = (uint8_t)(port >> 8);
+	k[n->alen + 5] = (uint8_t)port;
 }
 
-static void put_ep(uint8_t *d, const proxy_ep_t *ep)
+static void put_ep(const proxy_nft_t *n, uint8_t *d, const proxy_ep_t *ep)
 {
-	memset(d, 0, 8);
-	memcpy(d, &ep->addr, 4);
-	d[4] = (uint8_t)(ep->port >> 8);
-	d[5] = (uint8_t)ep->port;
+	memset(d, 0, n->alen + 4);
+	memcpy(d, ep->addr.b, n->alen);
+	d[n->alen] = (uint8_t)(ep->port >> 8);
+	d[n->alen + 1] = (uint8_t)ep->port;
 }
 
-static void add_key(ebuf_t *b, uint8_t set, const uint8_t *tuple)
+static void add_key(const proxy_nft_t *n, ebuf_t *b, uint8_t set, const uint8_t *tuple)
 {
 	elem_t *e = eb_add(b, set);
 
 	if (e)
-		memcpy(e->key, tuple, 12);
+		memcpy(e->key, tuple, n->tlen);
 }
 
 /* The id and verdict elements of a frontend served by group gid with cnt endpoints. */
-static void add_dispatch(ebuf_t *b, bool shortcut, const uint8_t *tuple, uint32_t gid, size_t cnt, bool any, uint32_t aff)
+static void add_dispatch(const proxy_nft_t *n, ebuf_t *b, bool shortcut, bool nodeport, const uint8_t *tuple,
+			 uint32_t gid, size_t cnt, bool any, uint32_t aff)
 {
 	uint8_t id_set = shortcut ? M_SHORT_ID : M_FE_ID;
-	static const uint8_t zero[4];
 	elem_t *e;
 
 	/* data: group . sel key; the sel key is filled in when the element is sent (it names the
 	 * sel chain for (count, affinity, path), numbered in this process) */
 	if (cnt) {
 		if ((e = eb_add(b, id_set))) {
-			memcpy(e->key, tuple, 12);
+			memcpy(e->key, tuple, n->tlen);
 			memcpy(e->data, &gid, 4);
 			e->verdict = V_GOTO;
-			e->path = (shortcut ? SEL_SHORT : SEL_FE) | (memcmp(tuple, zero, 4) ? 0 : SEL_NODEPORT);
+			e->path = (shortcut ? SEL_SHORT : SEL_FE) | (nodeport ? SEL_NODEPORT : 0);
 			e->n = (uint16_t)cnt;
 			e->t = aff;
 		}
 	} else if (any) {
 		/* endpoints exist, none for this policy: drop (upstream's "has no local endpoints") */
 		if ((e = eb_add(b, id_set))) {
-			memcpy(e->key, tuple, 12);
+			memcpy(e->key, tuple, n->tlen);
 			e->verdict = V_DROP;
 		}
 	}
 }
 
-static void add_group(ebuf_t *b, uint32_t gid, const proxy_ep_t *eps, size_t n, bool affinity)
+/* eids: the endpoints' ids (affinity), or NULL */
+static void add_group(const proxy_nft_t *n, ebuf_t *b, uint32_t gid, const proxy_ep_t *eps, size_t cnt,
+		      const eid_t *eids)
 {
 	uint32_t i;
 	elem_t *e;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < cnt; i++) {
 		if ((e = eb_add(b, M_EPS))) {
 			memcpy(e->key, &gid, 4);
 			memcpy(e->key + 4, &i, 4); /* numgen writes host order */
-			put_ep(e->data, &eps[i]);
+			put_ep(n, e->data, &eps[i]);
 		}
-		if (affinity && (e = eb_add(b, S_EP_VALID))) {
+		if (!eids)
+			continue;
+		if ((e = eb_add(b, M_EP_ID))) {
 			memcpy(e->key, &gid, 4);
-			put_ep(e->key + 4, &eps[i]);
+			memcpy(e->key + 4, &i, 4);
+			memcpy(e->data, &eids[i].id, 4);
+		}
+		if ((e = eb_add(b, M_EP_BY_ID))) {
+			memcpy(e->key, &gid, 4);
+			memcpy(e->key + 4, &eids[i].id, 4);
+			put_ep(n, e->data, &eps[i]);
 		}
 	}
 }
 
-static void add_frontend(ebuf_t *b, const proxy_svcport_t *sp, uint32_t addr, bool lb, uint32_t ga, uint32_t gl)
+/* The ids of eps (in order) into r->next_eids[g]: an endpoint programmed before keeps its id. */
+static int assign_eids(proxy_nft_t *n, sprec_t *r, int g, const proxy_ep_t *eps, size_t cnt)
 {
-	uint8_t t[12];
-	bool any = sp->n_all > 0;
-	size_t i;
+	eid_t *v = cnt ? calloc(cnt, sizeof(*v)) : NULL;
+	size_t i, j;
 
-	put_tuple(t, addr, sp->proto, addr ? sp->port : sp->node_port);
+	if (cnt && !v)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
+		v[i].ep = eps[i];
+		for (j = 0; j < r->n_eids[g] && !v[i].id; j++)
+			if (proxy_addr_eq(&r->eids[g][j].ep.addr, &eps[i].addr) && r->eids[g][j].ep.port == eps[i].port)
+				v[i].id = r->eids[g][j].id;
+		if (!v[i].id && !(v[i].id = ++n->next_eid))
+			v[i].id = ++n->next_eid; /* 0 after a wrap: skip it */
+	}
+	free(r->next_eids[g]);
+	r->next_eids[g] = v;
+	r->n_next_eids[g] = cnt;
+	return 0;
+}
+
+/* addr NULL: the NodePort */
+static void add_frontend(const proxy_nft_t *n, ebuf_t *b, const proxy_svcport_t *sp, const proxy_addr_t *addr, bool lb,
+			 uint32_t ga, uint32_t gl)
+{
+	static const proxy_addr_t zero;
+	uint8_t t[KEY_MAX];
+	bool any = sp->n_all > 0;
+	size_t i, j;
+
+	put_tuple(n, t, addr ? addr : &zero, sp->proto, addr ? sp->port : sp->node_port);
 	if (!any)
-		add_key(b, S_NO_EP, t);
+		add_key(n, b, S_NO_EP, t);
 	if (!sp->etp_local) {
-		add_key(b, S_FE_MASQ, t);
-		add_dispatch(b, false, t, ga, sp->n_all, any, sp->affinity_sec);
+		add_key(n, b, S_FE_MASQ, t);
+		add_dispatch(n, b, false, !addr, t, ga, sp->n_all, any, sp->affinity_sec);
 	} else {
-		add_key(b, S_FE_LOCAL, t);
-		add_dispatch(b, false, t, gl, sp->n_local, any, sp->affinity_sec);
-		add_dispatch(b, true, t, ga, sp->n_all, any, sp->affinity_sec);
+		add_key(n, b, S_FE_LOCAL, t);
+		add_dispatch(n, b, false, !addr, t, gl, sp->n_local, any, sp->affinity_sec);
+		add_dispatch(n, b, true, !addr, t, ga, sp->n_all, any, sp->affinity_sec);
 	}
 	if (lb && sp->n_ranges) {
-		add_key(b, S_LB_RESTRICT, t);
+		add_key(n, b, S_LB_RESTRICT, t);
 		for (i = 0; i < sp->n_ranges; i++) {
 			elem_t *e = eb_add(b, S_LB_ALLOW);
-			uint32_t lo = sp->src_ranges[i].addr, hi = lo | ~sp->src_ranges[i].mask;
+			const proxy_cidr_t *c = &sp->src_ranges[i];
 			if (!e)
 				return;
-			memcpy(e->key, t, 12);
-			memcpy(e->key + 12, &lo, 4);
-			memcpy(e->key + 16, t, 12);
-			memcpy(e->key + 28, &hi, 4);
+			/* key: tuple . first address; the interval's end (tuple . last address) is
+			 * built from data when sent */
+			memcpy(e->key, t, n->tlen);
+			memcpy(e->key + n->tlen, c->addr.b, n->alen);
+			for (j = 0; j < n->alen; j++)
+				e->data[j] = (uint8_t)(c->addr.b[j] | ~c->mask.b[j]);
 		}
 	}
 }
@@ -561,7 +645,7 @@ static void stable_order(const proxy_ep_t *prog, size_t n_prog, proxy_ep_t *want
 
 	for (i = 0; i < n_prog && k < n_want; i++) {
 		for (j = k; j < n_want; j++) {
-			if (want[j].addr == prog[i].addr && want[j].port == prog[i].port) {
+			if (proxy_addr_eq(&want[j].addr, &prog[i].addr) && want[j].port == prog[i].port) {
 				proxy_ep_t tmp = want[k];
 				want[k] = want[j];
 				want[j] = tmp;
@@ -572,12 +656,14 @@ static void stable_order(const proxy_ep_t *prog, size_t n_prog, proxy_ep_t *want
 	}
 }
 
+static void eids_drop(sprec_t *r, bool next);
+
 static int build_elems(proxy_nft_t *n, sprec_t *r)
 {
 	proxy_svcport_t *sp = &r->want;
 	ebuf_t b = { 0 };
 	bool need_local = sp->etp_local || sp->itp_local;
-	uint8_t t[12];
+	uint8_t t[KEY_MAX];
 	size_t i;
 
 	if (r->has_prog) {
@@ -588,9 +674,15 @@ static int build_elems(proxy_nft_t *n, sprec_t *r)
 		r->gid_all = gid_alloc(n);
 	if (need_local && !r->gid_local)
 		r->gid_local = gid_alloc(n);
-	add_group(&b, r->gid_all, sp->all, sp->n_all, sp->affinity_sec > 0);
+	eids_drop(r, true);
+	if (sp->affinity_sec && (assign_eids(n, r, 0, sp->all, sp->n_all) < 0 ||
+				 (need_local && assign_eids(n, r, 1, sp->local, sp->n_local) < 0))) {
+		eids_drop(r, true);
+		return -ENOMEM;
+	}
+	add_group(n, &b, r->gid_all, sp->all, sp->n_all, sp->affinity_sec ? r->next_eids[0] : NULL);
 	if (need_local)
-		add_group(&b, r->gid_local, sp->local, sp->n_local, sp->affinity_sec > 0);
+		add_group(n, &b, r->gid_local, sp->local, sp->n_local, sp->affinity_sec ? r->next_eids[1] : NULL);
 	for (i = 0; i < sp->n_all; i++) {
 		elem_t *e;
 		/* a pod reaches itself only through its own node: only local endpoints can hairpin (and
@@ -599,28 +691,28 @@ static int build_elems(proxy_nft_t *n, sprec_t *r)
 			continue;
 		e = eb_add(&b, S_HAIRPIN);
 		if (e) {
-			memcpy(e->key, &sp->all[i].addr, 4);
-			memcpy(e->key + 4, &sp->all[i].addr, 4);
+			memcpy(e->key, sp->all[i].addr.b, n->alen);
+			memcpy(e->key + n->alen, sp->all[i].addr.b, n->alen);
 		}
 	}
-	if (sp->cluster_ip) {
+	if (!proxy_addr_is_zero(&sp->cluster_ip)) {
 		elem_t *e = eb_add(&b, S_CLUSTER_IPS);
 		if (e)
-			memcpy(e->key, &sp->cluster_ip, 4);
-		put_tuple(t, sp->cluster_ip, sp->proto, sp->port);
+			memcpy(e->key, sp->cluster_ip.b, n->alen);
+		put_tuple(n, t, &sp->cluster_ip, sp->proto, sp->port);
 		if (!sp->n_all)
-			add_key(&b, S_NO_EP, t);
+			add_key(n, &b, S_NO_EP, t);
 		if (sp->itp_local)
-			add_dispatch(&b, false, t, r->gid_local, sp->n_local, sp->n_all > 0, sp->affinity_sec);
+			add_dispatch(n, &b, false, false, t, r->gid_local, sp->n_local, sp->n_all > 0, sp->affinity_sec);
 		else
-			add_dispatch(&b, false, t, r->gid_all, sp->n_all, sp->n_all > 0, sp->affinity_sec);
+			add_dispatch(n, &b, false, false, t, r->gid_all, sp->n_all, sp->n_all > 0, sp->affinity_sec);
 	}
 	for (i = 0; i < sp->n_ext; i++)
-		add_frontend(&b, sp, sp->ext_ips[i], false, r->gid_all, r->gid_local);
+		add_frontend(n, &b, sp, &sp->ext_ips[i], false, r->gid_all, r->gid_local);
 	for (i = 0; i < sp->n_lb; i++)
-		add_frontend(&b, sp, sp->lb_ips[i], true, r->gid_all, r->gid_local);
+		add_frontend(n, &b, sp, &sp->lb_ips[i], true, r->gid_all, r->gid_local);
 	if (sp->node_port)
-		add_frontend(&b, sp, 0, false, r->gid_all, r->gid_local);
+		add_frontend(n, &b, sp, NULL, false, r->gid_all, r->gid_local);
 	if (b.err) {
 		free(b.v);
 		return b.err;
@@ -670,7 +762,7 @@ static struct nlmsghdr *b_hdr(proxy_nft_t *n, batch_t *b, uint16_t type, uint16_
 		return NULL;
 	memset(p, 0, BATCH_ROOM);
 	b->msgs++;
-	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_IPV4, flags, ++n->seq);
+	return nftnl_nlmsg_build_hdr(p, type, (uint16_t)n->nfproto, flags, ++n->seq);
 }
 
 static void b_done(batch_t *b, struct nlmsghdr *nlh)
@@ -757,8 +849,9 @@ static void x_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_
 	x_add(r, e);
 }
 
-#define X_SADDR(r, reg) x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, reg)
-#define X_DADDR(r, reg) x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, reg)
+/* ip saddr / ip6 saddr, ip daddr / ip6 daddr */
+#define X_SADDR(r, reg) x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, n->fam6 ? 8 : 12, n->alen, reg)
+#define X_DADDR(r, reg) x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, n->fam6 ? 24 : 16, n->alen, reg)
 #define X_DPORT(r, reg) x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg)
 
 static void x_meta(struct nftnl_rule *r, uint32_t key, uint32_t reg, bool set)
@@ -784,7 +877,8 @@ static void x_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *
 	x_add(r, e);
 }
 
-static void x_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t xor)
+/* reg := (reg & mask) ^ xor over len bytes */
+static void x_bitwise_n(struct nftnl_rule *r, uint32_t reg, const void *mask, const void *xor, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
@@ -792,10 +886,15 @@ static void x_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 	x_add(r, e);
+}
+
+static void x_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t xor)
+{
+	x_bitwise_n(r, reg, &mask, &xor, 4);
 }
 
 /* dreg < 0: a plain membership test; NFT_REG_VERDICT: a verdict map */
@@ -861,7 +960,7 @@ static void x_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 }
 
 /* fib {s,d}addr type local */
-static void x_fib_local(struct nftnl_rule *r, bool daddr)
+static void x_fib_local(const proxy_nft_t *n, struct nftnl_rule *r, bool daddr)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("fib");
 	uint32_t local = RTN_LOCAL;
@@ -875,7 +974,7 @@ static void x_fib_local(struct nftnl_rule *r, bool daddr)
 	x_cmp(r, R_TMP, NFT_CMP_EQ, &local, 4);
 }
 
-static void x_ct_new(struct nftnl_rule *r)
+static void x_ct_new(const proxy_nft_t *n, struct nftnl_rule *r)
 {
 	uint32_t zero = 0;
 
@@ -884,30 +983,35 @@ static void x_ct_new(struct nftnl_rule *r)
 	x_cmp(r, R_TMP, NFT_CMP_NEQ, &zero, 4);
 }
 
-static void x_in_cidr(struct nftnl_rule *r, bool src, const proxy_cidr_t *c, bool eq)
+static void x_in_cidr(const proxy_nft_t *n, struct nftnl_rule *r, bool src, const proxy_cidr_t *c, bool eq)
 {
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src ? 12 : 16, 4, R_TMP);
-	x_bitwise(r, R_TMP, c->mask, 0);
-	x_cmp(r, R_TMP, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, &c->addr, 4);
+	static const proxy_addr_t zero;
+
+	if (src)
+		X_SADDR(r, R_TMP);
+	else
+		X_DADDR(r, R_TMP);
+	x_bitwise_n(r, R_TMP, c->mask.b, zero.b, n->alen);
+	x_cmp(r, R_TMP, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, c->addr.b, n->alen);
 }
 
-static void x_mark_masq(struct nftnl_rule *r)
+static void x_mark_masq(const proxy_nft_t *n, struct nftnl_rule *r)
 {
 	x_meta(r, NFT_META_MARK, R_TMP, false);
 	x_bitwise(r, R_TMP, ~PROXY_NFT_MASQ_MARK, PROXY_NFT_MASQ_MARK);
 	x_meta(r, NFT_META_MARK, R_TMP, true);
 }
 
-static void x_tuple(struct nftnl_rule *r, bool nodeport)
+static void x_tuple(const proxy_nft_t *n, struct nftnl_rule *r, bool nodeport)
 {
 	if (nodeport) {
-		uint32_t zero = 0;
-		x_imm(r, R_TUPLE, &zero, 4);
+		static const proxy_addr_t zero;
+		x_imm(r, R_TUPLE, zero.b, n->alen);
 	} else {
 		X_DADDR(r, R_TUPLE);
 	}
-	x_meta(r, NFT_META_L4PROTO, R_TUPLE + 1, false);
-	X_DPORT(r, R_TUPLE + 2);
+	x_meta(r, NFT_META_L4PROTO, R_TUPLE + AW, false);
+	X_DPORT(r, R_TUPLE + AW + 1);
 }
 
 static void x_masq(struct nftnl_rule *r)
@@ -920,28 +1024,29 @@ static void x_masq(struct nftnl_rule *r)
 	x_add(r, e);
 }
 
-static void x_reject(struct nftnl_rule *r)
+static void x_reject(const proxy_nft_t *n, struct nftnl_rule *r)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("reject");
 
 	if (!e)
 		return;
-	/* icmp port-unreachable: TCP clients see ECONNREFUSED at once, as with upstream's reject */
+	/* port unreachable: TCP clients see ECONNREFUSED at once, as with upstream's reject
+	 * (ICMP_PORT_UNREACH 3, ICMPV6_PORT_UNREACH 4) */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 3 /* ICMP_PORT_UNREACH */);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, n->fam6 ? 4 : 3);
 	x_add(r, e);
 }
 
-static void x_dnat(struct nftnl_rule *r)
+static void x_dnat(const proxy_nft_t *n, struct nftnl_rule *r)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("nat");
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)n->nfproto);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, R_EP);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R_EP + 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R_EP + AW);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED);
 	x_add(r, e);
 }
@@ -959,7 +1064,8 @@ static void x_numgen(struct nftnl_rule *r, uint32_t mod, uint32_t dreg)
 	x_add(r, e);
 }
 
-static void x_dynset(struct nftnl_rule *r, uint32_t op, uint64_t timeout_ms, bool data)
+/* the affinity map: key saddr . group, data the endpoint id in dreg */
+static void x_dynset(const proxy_nft_t *n, struct nftnl_rule *r, uint32_t op, uint64_t timeout_ms, uint32_t data)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
 
@@ -968,8 +1074,7 @@ static void x_dynset(struct nftnl_rule *r, uint32_t op, uint64_t timeout_ms, boo
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, SETS[M_AFFINITY].name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, op);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, R_SADDR);
-	if (data)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, R_EP);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, data);
 	if (timeout_ms)
 		nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, timeout_ms);
 	x_add(r, e);
@@ -985,7 +1090,7 @@ static struct nftnl_rule *rule_new(proxy_nft_t *n, const char *chain)
 		return NULL;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)n->nfproto);
 	return r;
 }
 
@@ -1050,7 +1155,7 @@ static void table_emit(proxy_nft_t *n, batch_t *b, uint16_t type)
 
 static void set_emit(proxy_nft_t *n, batch_t *b, int i)
 {
-	const struct set_def *d = &SETS[i];
+	const set_def_t *d = &n->sets[i];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 
@@ -1060,7 +1165,7 @@ static void set_emit(proxy_nft_t *n, batch_t *b, int i)
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)n->nfproto);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->klen);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->ktype);
@@ -1125,11 +1230,11 @@ static void elems_emit_v(proxy_nft_t *n, batch_t *b, const elem_t *v, size_t cnt
 				}
 				nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
 				nftnl_set_set_str(s, NFTNL_SET_NAME, SETS[set].name);
-				nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+				nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)n->nfproto);
 			}
 			{
 				struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-				const struct set_def *d = &SETS[set];
+				const set_def_t *d = &n->sets[set];
 
 				if (!e) {
 					b->err = -ENOMEM;
@@ -1137,8 +1242,13 @@ static void elems_emit_v(proxy_nft_t *n, batch_t *b, const elem_t *v, size_t cnt
 					return;
 				}
 				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v[i].key, d->klen);
-				if (d->flags & NFT_SET_INTERVAL)
-					nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, v[i].key + d->klen, d->klen);
+				if (d->flags & NFT_SET_INTERVAL) {
+					/* lb-allow: tuple . last address */
+					uint8_t end[KEY_MAX];
+					memcpy(end, v[i].key, n->tlen);
+					memcpy(end + n->tlen, v[i].data, n->alen);
+					nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, end, d->klen);
+				}
 				if (!del && v[i].verdict != V_NONE) {
 					/* group . sel key */
 					const selchain_t *sc = v[i].verdict == V_GOTO ? sel_get(n, &v[i], false) : NULL;
@@ -1175,9 +1285,9 @@ static void selvmap_emit(proxy_nft_t *n, batch_t *b, uint32_t key, const char *c
 }
 
 /* The body of a sel chain (see the layout at the top). Each rule finds the group again. */
-static void sel_group(struct nftnl_rule *r, uint8_t path)
+static void sel_group(const proxy_nft_t *n, struct nftnl_rule *r, uint8_t path)
 {
-	x_tuple(r, path & SEL_NODEPORT);
+	x_tuple(n, r, path & SEL_NODEPORT);
 	x_lookup(r, (path & SEL_SHORT) ? M_SHORT_ID : M_FE_ID, R_TUPLE, R_GROUP, false);
 	/* The group goes through the connection's mark and back: nft 1.0.6 (Debian 12) cannot print a
 	 * lookup keyed on another map's result (that expression gets no length and nft asserts in
@@ -1186,6 +1296,13 @@ static void sel_group(struct nftnl_rule *r, uint8_t path)
 	 * proxy owns the ct mark of service connections. */
 	x_ct_set(r, NFT_CT_MARK, R_GROUP);
 	x_ct(r, NFT_CT_MARK, R_GROUP);
+}
+
+/* dst := src through the ct mark (see sel_emit): a value nft can print wherever it goes next */
+static void x_launder(struct nftnl_rule *r, uint32_t src, uint32_t dst)
+{
+	x_ct_set(r, NFT_CT_MARK, src);
+	x_ct(r, NFT_CT_MARK, dst);
 }
 
 static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
@@ -1201,39 +1318,49 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 		return;
 	}
 	chain_emit(n, b, name, -1, 0, NULL, false);
+	/* Affinity remembers an endpoint id, not the endpoint: nft 1.0.6 (Debian 12) aborts listing
+	 * a rule that uses a map's result inside a concatenation or as dynset data (the map
+	 * expression it rebuilds has length 0: assertion `consumed > 0' in
+	 * netlink_parse_concat_expr), so each map result that goes on is passed through the ct mark
+	 * (x_launder) and the endpoint is found again by (group . id) in ep-by-id. */
 	if (aff) {
 		/* a remembered endpoint still serving: use it and refresh its timeout */
 		r = rule_new(n, name);
 		if (r) {
-			sel_group(r, sc->path);
+			sel_group(n, r, sc->path);
 			X_SADDR(r, R_SADDR);
-			x_lookup(r, M_AFFINITY, R_SADDR, R_EP, false);
-			x_lookup(r, S_EP_VALID, R_GROUP, -1, false);
-			x_dynset(r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, true);
-			x_dnat(r);
+			x_lookup(r, M_AFFINITY, R_SADDR, R_EID, false);
+			x_launder(r, R_EID, R_IDX);
+			x_lookup(r, M_EP_BY_ID, R_GROUP, R_EP, false);
+			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, R_IDX);
+			x_dnat(n, r);
 		}
 		rule_emit(n, b, r);
 		/* one that stopped serving: forget it, so the choice below is stored */
 		r = rule_new(n, name);
 		if (r) {
-			sel_group(r, sc->path);
+			sel_group(n, r, sc->path);
 			X_SADDR(r, R_SADDR);
-			x_lookup(r, M_AFFINITY, R_SADDR, R_EP, false);
-			x_lookup(r, S_EP_VALID, R_GROUP, -1, true);
-			x_dynset(r, NFT_DYNSET_OP_DELETE, 0, true); /* a map's dynset wants data, even to delete */
+			x_lookup(r, M_AFFINITY, R_SADDR, R_EID, false);
+			x_launder(r, R_EID, R_IDX);
+			x_lookup(r, M_EP_BY_ID, R_GROUP, -1, true);
+			x_dynset(n, r, NFT_DYNSET_OP_DELETE, 0, R_IDX); /* a map's dynset wants data, even to delete */
 		}
 		rule_emit(n, b, r);
 	}
 	r = rule_new(n, name);
 	if (r) {
-		sel_group(r, sc->path);
+		sel_group(n, r, sc->path);
 		if (aff)
 			X_SADDR(r, R_SADDR);
-		x_numgen(r, sc->n, R_EP);
+		x_numgen(r, sc->n, R_IDX);
 		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
-		if (aff)
-			x_dynset(r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, true);
-		x_dnat(r);
+		if (aff) {
+			x_lookup(r, M_EP_ID, R_GROUP, R_EID, false);
+			x_launder(r, R_EID, R_EID);
+			x_dynset(n, r, NFT_DYNSET_OP_UPDATE, (uint64_t)aff * 1000, R_EID);
+		}
+		x_dnat(n, r);
 	}
 	rule_emit(n, b, r);
 	/* A packet that crossed a commit between the services chain and here may draw an index the
@@ -1242,10 +1369,10 @@ static void sel_emit(proxy_nft_t *n, batch_t *b, const selchain_t *sc, bool del)
 	r = rule_new(n, name);
 	if (r) {
 		uint32_t zero = 0;
-		sel_group(r, sc->path);
-		x_imm(r, R_EP, &zero, 4);
+		sel_group(n, r, sc->path);
+		x_imm(r, R_IDX, &zero, 4);
 		x_lookup(r, M_EPS, R_GROUP, R_EP, false);
-		x_dnat(r);
+		x_dnat(n, r);
 	}
 	rule_emit(n, b, r);
 	selvmap_emit(n, b, sc->key, name, false);
@@ -1266,7 +1393,7 @@ static void selvmap_emit_drop(proxy_nft_t *n, batch_t *b)
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, SETS[M_SEL_VMAP].name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)n->nfproto);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &key, 4);
 	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NF_DROP);
 	nftnl_set_elem_add(s, e);
@@ -1284,6 +1411,7 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 	const proxy_nft_cfg_t *c = &n->cfg;
 	struct nftnl_rule *r;
 	uint32_t zero = 0, dnat = IPS_DST_NAT;
+	bool has_cc = !proxy_addr_is_zero(&c->cluster_cidr.mask);
 	int i, np;
 	size_t rules0 = b->msgs;
 
@@ -1304,46 +1432,48 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 	/* services and nodeports: the same dispatch, on the destination address or on 0.0.0.0 */
 	for (np = 0; np < 2; np++) {
 		const char *ch = np ? "nodeports" : "services";
-		if (!np) {
+		if (!np && has_cc) {
 			r = rule_new(n, ch);
 			if (r) {
 				/* any port of a ClusterIP: an unserved one is rejected anyway */
-				x_in_cidr(r, true, &c->cluster_cidr, false);
+				x_in_cidr(n, r, true, &c->cluster_cidr, false);
 				X_DADDR(r, R_TUPLE);
 				x_lookup(r, S_CLUSTER_IPS, R_TUPLE, -1, false);
-				x_mark_masq(r);
+				x_mark_masq(n, r);
 			}
 			rule_emit(n, b, r);
 		}
 		r = rule_new(n, ch);
 		if (r) {
-			x_tuple(r, np);
+			x_tuple(n, r, np);
 			x_lookup(r, S_FE_MASQ, R_TUPLE, -1, false);
-			x_mark_masq(r);
+			x_mark_masq(n, r);
 		}
 		rule_emit(n, b, r);
+		if (has_cc) {
+			r = rule_new(n, ch);
+			if (r) {
+				x_in_cidr(n, r, true, &c->cluster_cidr, true);
+				x_tuple(n, r, np);
+				x_lookup(r, S_FE_LOCAL, R_TUPLE, -1, false);
+				x_lookup(r, M_SHORT_ID, R_TUPLE, R_GROUP, false);
+				x_lookup(r, M_SEL_VMAP, R_SEL, NFT_REG_VERDICT, false);
+			}
+			rule_emit(n, b, r);
+		}
 		r = rule_new(n, ch);
 		if (r) {
-			x_in_cidr(r, true, &c->cluster_cidr, true);
-			x_tuple(r, np);
+			x_fib_local(n, r, false);
+			x_tuple(n, r, np);
 			x_lookup(r, S_FE_LOCAL, R_TUPLE, -1, false);
+			x_mark_masq(n, r);
 			x_lookup(r, M_SHORT_ID, R_TUPLE, R_GROUP, false);
 			x_lookup(r, M_SEL_VMAP, R_SEL, NFT_REG_VERDICT, false);
 		}
 		rule_emit(n, b, r);
 		r = rule_new(n, ch);
 		if (r) {
-			x_fib_local(r, false);
-			x_tuple(r, np);
-			x_lookup(r, S_FE_LOCAL, R_TUPLE, -1, false);
-			x_mark_masq(r);
-			x_lookup(r, M_SHORT_ID, R_TUPLE, R_GROUP, false);
-			x_lookup(r, M_SEL_VMAP, R_SEL, NFT_REG_VERDICT, false);
-		}
-		rule_emit(n, b, r);
-		r = rule_new(n, ch);
-		if (r) {
-			x_tuple(r, np);
+			x_tuple(n, r, np);
 			x_lookup(r, M_FE_ID, R_TUPLE, R_GROUP, false);
 			x_lookup(r, M_SEL_VMAP, R_SEL, NFT_REG_VERDICT, false);
 		}
@@ -1351,7 +1481,7 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 	}
 	r = rule_new(n, "services");
 	if (r) {
-		x_fib_local(r, true);
+		x_fib_local(n, r, true);
 		X_DADDR(r, R_TMP);
 		x_lookup(r, S_NP_ADDRS, R_TMP, -1, false);
 		x_verdict(r, NFT_GOTO, "nodeports");
@@ -1384,7 +1514,7 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 		x_bitwise(r, R_TMP, dnat, 0);
 		x_cmp(r, R_TMP, NFT_CMP_NEQ, &zero, 4);
 		X_SADDR(r, R_TUPLE);
-		X_DADDR(r, R_TUPLE + 1);
+		X_DADDR(r, R_TUPLE + AW);
 		x_lookup(r, S_HAIRPIN, R_TUPLE, -1, false);
 		x_masq(r);
 	}
@@ -1392,10 +1522,10 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 
 	r = rule_new(n, "filter-prerouting");
 	if (r) {
-		x_ct_new(r);
-		x_tuple(r, false);
+		x_ct_new(n, r);
+		x_tuple(n, r, false);
 		x_lookup(r, S_LB_RESTRICT, R_TUPLE, -1, false);
-		X_SADDR(r, R_TUPLE + 3);
+		X_SADDR(r, R_TUPLE + AW + 2);
 		x_lookup(r, S_LB_ALLOW, R_TUPLE, -1, true);
 		x_verdict(r, NF_DROP, NULL);
 	}
@@ -1405,48 +1535,48 @@ static void base_emit(proxy_nft_t *n, batch_t *b)
 		for (i = 0; i < 3; i++) {
 			r = rule_new(n, hooks[i]);
 			if (r) {
-				x_ct_new(r);
+				x_ct_new(n, r);
 				x_verdict(r, NFT_JUMP, "reject-check");
 			}
 			rule_emit(n, b, r);
 		}
 	}
-	if (c->cluster_dns) {
+	if (!proxy_addr_is_zero(&c->cluster_dns)) {
 		r = rule_new(n, "reject-check");
 		if (r) {
 			X_DADDR(r, R_TMP);
-			x_cmp(r, R_TMP, NFT_CMP_EQ, &c->cluster_dns, 4);
+			x_cmp(r, R_TMP, NFT_CMP_EQ, c->cluster_dns.b, n->alen);
 			x_verdict(r, NFT_RETURN, NULL);
 		}
 		rule_emit(n, b, r);
 	}
 	r = rule_new(n, "reject-check");
 	if (r) {
-		x_tuple(r, false);
+		x_tuple(n, r, false);
 		x_lookup(r, S_NO_EP, R_TUPLE, -1, false);
-		x_reject(r);
+		x_reject(n, r);
 	}
 	rule_emit(n, b, r);
 	r = rule_new(n, "reject-check");
 	if (r) {
 		X_DADDR(r, R_TMP);
 		x_lookup(r, S_NP_ADDRS, R_TMP, -1, false);
-		x_tuple(r, true);
+		x_tuple(n, r, true);
 		x_lookup(r, S_NO_EP, R_TUPLE, -1, false);
-		x_reject(r);
+		x_reject(n, r);
 	}
 	rule_emit(n, b, r);
 	r = rule_new(n, "reject-check");
 	if (r) {
 		X_DADDR(r, R_TMP);
 		x_lookup(r, S_CLUSTER_IPS, R_TMP, -1, false);
-		x_reject(r);
+		x_reject(n, r);
 	}
 	rule_emit(n, b, r);
-	if (c->service_cidr.mask) {
+	if (!proxy_addr_is_zero(&c->service_cidr.mask)) {
 		r = rule_new(n, "reject-check");
 		if (r) {
-			x_in_cidr(r, false, &c->service_cidr, true);
+			x_in_cidr(n, r, false, &c->service_cidr, true);
 			x_verdict(r, NF_DROP, NULL);
 		}
 		rule_emit(n, b, r);
@@ -1489,7 +1619,7 @@ static int push(ebuf_t *b, const elem_t *e)
 static void note_stale(proxy_nft_t *n, sprec_t *r)
 {
 	const proxy_svcport_t *o = &r->prog, *w = &r->want;
-	uint32_t addrs[2 * PROXY_MAX_FRONTENDS + 2];
+	proxy_addr_t addrs[2 * PROXY_MAX_FRONTENDS + 2];
 	size_t na = 0, i, j;
 	bool lost = false;
 
@@ -1498,7 +1628,7 @@ static void note_stale(proxy_nft_t *n, sprec_t *r)
 	for (i = 0; i < o->n_all && !lost; i++) {
 		bool found = false;
 		for (j = 0; r->has_want && j < w->n_all && !found; j++)
-			found = w->all[j].addr == o->all[i].addr && w->all[j].port == o->all[i].port;
+			found = proxy_addr_eq(&w->all[j].addr, &o->all[i].addr) && w->all[j].port == o->all[i].port;
 		lost = !found;
 	}
 	/* a Service that had none: flows rejected meanwhile left entries without DNAT (upstream too
@@ -1507,14 +1637,14 @@ static void note_stale(proxy_nft_t *n, sprec_t *r)
 		lost = true;
 	if (!lost)
 		return;
-	if (o->cluster_ip)
+	if (!proxy_addr_is_zero(&o->cluster_ip))
 		addrs[na++] = o->cluster_ip;
 	for (i = 0; i < o->n_ext; i++)
 		addrs[na++] = o->ext_ips[i];
 	for (i = 0; i < o->n_lb; i++)
 		addrs[na++] = o->lb_ips[i];
 	if (o->node_port)
-		addrs[na++] = 0;
+		memset(&addrs[na++], 0, sizeof(addrs[0]));
 	for (i = 0; i < na; i++) {
 		stale_t *s;
 		if (n->n_stale == n->cap_stale) {
@@ -1527,7 +1657,7 @@ static void note_stale(proxy_nft_t *n, sprec_t *r)
 		}
 		s = &n->stale[n->n_stale];
 		s->addr = addrs[i];
-		s->port = addrs[i] ? o->port : o->node_port;
+		s->port = !proxy_addr_is_zero(&addrs[i]) ? o->port : o->node_port;
 		s->n_eps = r->has_want ? w->n_all : 0;
 		s->eps = s->n_eps ? malloc(s->n_eps * sizeof(proxy_ep_t)) : NULL;
 		if (s->n_eps && !s->eps)
@@ -1543,7 +1673,7 @@ void proxy_nft_take_stale_udp(proxy_nft_t *n, proxy_nft_stale_fn fn, void *arg)
 	size_t i;
 
 	for (i = 0; i < n->n_stale; i++) {
-		fn(n->stale[i].addr, n->stale[i].port, n->stale[i].eps, n->stale[i].n_eps, arg);
+		fn(&n->stale[i].addr, n->stale[i].port, n->stale[i].eps, n->stale[i].n_eps, arg);
 		free(n->stale[i].eps);
 	}
 	n->n_stale = 0;
@@ -1552,6 +1682,15 @@ void proxy_nft_take_stale_udp(proxy_nft_t *n, proxy_nft_stale_fn fn, void *arg)
 /* After a batch went through (or was abandoned for a full sync): programmed := staged. */
 static void settle(proxy_nft_t *n, sprec_t *r)
 {
+	int g;
+
+	eids_drop(r, false);
+	for (g = 0; g < 2; g++) {
+		r->eids[g] = r->next_eids[g];
+		r->n_eids[g] = r->n_next_eids[g];
+		r->next_eids[g] = NULL;
+		r->n_next_eids[g] = 0;
+	}
 	free(r->elems);
 	r->elems = r->next;
 	r->n_elems = r->n_next;
@@ -1650,7 +1789,7 @@ static int commit_full(proxy_nft_t *n)
 		}
 		for (i = 0; i < n->cfg.n_nodeport_addrs; i++) {
 			np[i].set = S_NP_ADDRS;
-			memcpy(np[i].key, &n->cfg.nodeport_addrs[i], 4);
+			memcpy(np[i].key, n->cfg.nodeport_addrs[i].b, n->alen);
 		}
 		elems_emit(n, &b, np, n->cfg.n_nodeport_addrs, false);
 		free(np);
@@ -1825,6 +1964,7 @@ fail:
 		free(r->next);
 		r->next = NULL;
 		r->n_next = 0;
+		eids_drop(r, true);
 	}
 	n->commits++;
 	n->failures++;
@@ -1862,6 +2002,38 @@ void proxy_nft_get_stats(const proxy_nft_t *n, proxy_nft_stats_t *ret)
 	ret->last_bytes = n->last_bytes;
 }
 
+/* The family's set layout: SETS with every address field 16 bytes wide for IPv6. */
+static void set_defs_init(proxy_nft_t *n, bool fam6)
+{
+	uint32_t a = fam6 ? 16 : 4, ip = fam6 ? T_IP6 : T_IP, tuple = CAT3(ip, T_PROTO, T_SVC);
+	set_def_t *d = n->sets;
+
+	n->fam6 = fam6;
+	n->alen = a;
+	n->tlen = a + 8;
+	n->nfproto = fam6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	memcpy(d, SETS, sizeof(SETS));
+	if (!fam6)
+		return;
+	d[S_CLUSTER_IPS].klen = d[S_NP_ADDRS].klen = a;
+	d[S_CLUSTER_IPS].ktype = d[S_NP_ADDRS].ktype = ip;
+	d[S_FE_MASQ].klen = d[S_FE_LOCAL].klen = d[M_FE_ID].klen = d[M_SHORT_ID].klen = d[S_NO_EP].klen =
+		d[S_LB_RESTRICT].klen = n->tlen;
+	d[S_FE_MASQ].ktype = d[S_FE_LOCAL].ktype = d[M_FE_ID].ktype = d[M_SHORT_ID].ktype = d[S_NO_EP].ktype =
+		d[S_LB_RESTRICT].ktype = tuple;
+	d[M_EPS].dlen = a + 4;
+	d[M_EPS].dtype = CAT2(ip, T_SVC);
+	d[M_EP_BY_ID].dlen = a + 4;
+	d[M_EP_BY_ID].dtype = CAT2(ip, T_SVC);
+	d[S_HAIRPIN].klen = 2 * a;
+	d[S_HAIRPIN].ktype = CAT2(ip, ip);
+	d[S_LB_ALLOW].klen = n->tlen + a;
+	d[S_LB_ALLOW].ktype = CAT4(ip, T_PROTO, T_SVC, ip);
+	d[S_LB_ALLOW].concat[0] = d[S_LB_ALLOW].concat[3] = (uint8_t)a;
+	d[M_AFFINITY].klen = a + 4;
+	d[M_AFFINITY].ktype = CAT2(ip, T_MARK);
+}
+
 int proxy_nft_new(const proxy_nft_cfg_t *cfg, proxy_nft_t **ret)
 {
 	proxy_nft_t *n = calloc(1, sizeof(*n));
@@ -1870,6 +2042,7 @@ int proxy_nft_new(const proxy_nft_cfg_t *cfg, proxy_nft_t **ret)
 	if (!n)
 		return -ENOMEM;
 	n->cfg = *cfg;
+	set_defs_init(n, cfg->family == AF_INET6);
 	snprintf(n->table, sizeof(n->table), "%s", cfg->table ? cfg->table : PROXY_NFT_TABLE);
 	n->cfg.table = n->table;
 	n->n_buckets = 64;

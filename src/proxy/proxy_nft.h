@@ -1,4 +1,5 @@
-/* The service proxy's data plane: table `ip portico`, programmed through libnftnl + libmnl in one
+/* The service proxy's data plane: table `ip portico` (or `ip6 portico`: one instance per family,
+ * as kube-proxy runs one proxier per family), programmed through libnftnl + libmnl in one
  * netlink batch per change, never reading the ruleset back. A few fixed chains and shared maps;
  * endpoints are chosen by `numgen random mod N` into one map keyed by (endpoint group, index), so
  * a change adds and deletes a handful of elements whatever the number of Services. The layout is
@@ -14,12 +15,16 @@
 #define PROXY_NFT_MASQ_MARK  0x4000u /* kube-proxy's masquerade bit */
 #define PROXY_NFT_MAX_NP_ADDRS 16
 
+/* Every address is of the instance's family. */
 typedef struct proxy_nft_cfg {
 	const char *table;         /* NULL: PROXY_NFT_TABLE (benchmarks use their own) */
-	proxy_cidr_t cluster_cidr; /* pods: traffic from elsewhere to a ClusterIP is masqueraded */
-	proxy_cidr_t service_cidr; /* unallocated addresses in it are dropped (mask 0: no such rule) */
-	uint32_t cluster_dns;      /* left alone (node-local DNS); 0: none */
-	uint32_t nodeport_addrs[PROXY_NFT_MAX_NP_ADDRS]; /* where NodePorts answer */
+	int family;                /* AF_INET (also 0): table ip; AF_INET6: table ip6 */
+	proxy_cidr_t cluster_cidr; /* pods: traffic from elsewhere to a ClusterIP is masqueraded (mask
+				    * zero: unknown, so no ClusterIP masquerade and no pod shortcut, as
+				    * kube-proxy without a local detector) */
+	proxy_cidr_t service_cidr; /* unallocated addresses in it are dropped (mask zero: no such rule) */
+	proxy_addr_t cluster_dns;  /* left alone (node-local DNS); zero: none */
+	proxy_addr_t nodeport_addrs[PROXY_NFT_MAX_NP_ADDRS]; /* where NodePorts answer (may be none) */
 	size_t n_nodeport_addrs;
 } proxy_nft_cfg_t;
 
@@ -55,7 +60,8 @@ int proxy_nft_delete_table(proxy_nft_t *n);
 void proxy_nft_get_stats(const proxy_nft_t *n, proxy_nft_stats_t *ret);
 
 /* The service ports whose endpoints lost members since the last call, for UDP conntrack cleanup:
- * calls fn for each UDP frontend (addr 0: a NodePort on any address) with the endpoints that still
- * serve it. */
-typedef void (*proxy_nft_stale_fn)(uint32_t addr, uint16_t port, const proxy_ep_t *eps, size_t n_eps, void *arg);
+ * calls fn for each UDP frontend (addr zero: a NodePort on any address) with the endpoints that
+ * still serve it. */
+typedef void (*proxy_nft_stale_fn)(const proxy_addr_t *addr, uint16_t port, const proxy_ep_t *eps, size_t n_eps,
+				   void *arg);
 void proxy_nft_take_stale_udp(proxy_nft_t *n, proxy_nft_stale_fn fn, void *arg);

@@ -410,6 +410,7 @@ _cluster_ready() {
 }
 
 # agent_start NODE: `portico agent` in lab node NODE (not node1: the server's agent is in-process).
+# AGENT_ARGS: more flags for every `portico agent` (word-split).
 agent_start() {
 	local node=$1 logf
 	logf=$WORK/agent-$node.$(date +%s%N).log
@@ -418,7 +419,7 @@ agent_start() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 		nsenter --net="/run/netns/$node" "$PORTICO" agent --server "https://${NODE_IP[node1]}:6443" \
 		--token-file "$SERVER_DATA/node-token" --ca-file "$WORK/ca.crt" --node-name "$node" \
-		--node-ip "${NODE_IP[$node]}" --data-dir "$WORK/agent-$node" --log-level debug >"$logf" 2>&1 &
+		--node-ip "${NODE_IP[$node]}" --data-dir "$WORK/agent-$node" --log-level debug ${AGENT_ARGS:-} >"$logf" 2>&1 &
 	AGENT_PID[$node]=$!
 	BG_PIDS="${BG_PIDS:-} $!"
 	log "agent in $node (pid $!, log $logf)"

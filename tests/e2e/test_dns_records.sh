@@ -9,6 +9,8 @@
 # transfers refused; a corpus of malformed packets after which the server still answers; NOTRACK
 # for DNS (nft table and no conntrack entry); the kube-dns Service; health, ready and metrics; the
 # programming latency from an API write to the first answer that sees it.
+# serial: the programming latency bounds (100 ms, 50 ms) are measured; tests/run.sh runs this
+# scenario alone, so that a neighbour scenario's CPU does not blur them.
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node server 192.0.2.10

@@ -10,6 +10,8 @@
 # per node, a little HTTP server naming the node, so the answer names the node whose ARP answer
 # brought the traffic (the address is on no link). The addresses come from the lb controller (asked
 # for through the portico.io/load-balancer-ips annotation).
+# serial: the failover (< 2 s) and graceful hand-over (< 0.7 s) deadlines are measured; tests/run.sh
+# runs this scenario alone, so that a neighbour scenario's CPU does not blur them.
 . "$(dirname "$0")/lib.sh"
 lab_init
 lab_node srv 192.0.2.10

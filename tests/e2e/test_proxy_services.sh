@@ -152,6 +152,12 @@ OUT=$(hostnames node1 http://10.43.10.3 20)
 expect_match "ClientIP affinity: 20 requests, one endpoint" "$OUT" '^ep[123] $'
 OUT2=$(hostnames node2 http://10.43.10.3 20)
 expect_match "ClientIP affinity from node2 too" "$OUT2" '^ep[123] $'
+# nft 1.0.6 aborted (assertion in netlink_parse_concat_expr) listing a table with an affinity chain
+RC=0
+OUT=$(on node1 nft list ruleset 2>/dev/null) || RC=$?
+expect_eq "nft list ruleset works with a ClientIP affinity Service (exit 0)" 0 "$RC"
+expect_match "... and shows the affinity chain's update" "$OUT" 'update @affinity \{ ip saddr \. ct mark timeout 3h : ct mark \}'
+expect_match "... and table ip6 portico beside table ip portico" "$OUT" '^table ip6 portico \{'
 
 # ---- rejects and drops -----------------------------------------------------------------------------------
 refused() { # refused NODE URL: curl's exit status

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -903,6 +904,71 @@ static void test_tls_ctx_errors(void)
 	CHECK_INT(tls_peer_user(NULL, NULL, NULL), -EINVAL);
 }
 
+/* ---- the self-signed serving pair of other servers (the agent's log server) ---- */
+
+static void test_self_signed(void)
+{
+	X509 *x = NULL, *x2 = NULL, *x3 = NULL, *untouched = (X509 *)&x;
+	EVP_PKEY *k = NULL, *k2 = NULL, *k3 = NULL;
+	SSL_CTX *ctx = NULL, *ctx_untouched = (SSL_CTX *)&ctx;
+	time_t later = time(NULL) + 3000L * 86400;
+	char d[PATH_MAX], *cn;
+
+	join(d, base, "selfsigned");
+	CHECK(mkdir(d, 0700) == 0);
+	CHECK_INT(pki_self_signed_ensure(d, "srv", "node-a", "192.0.2.7", 3650, &x, &k), 0);
+	if (!x || !k)
+		return;
+	CHECK_INT(file_mode(d, "srv.key"), 0600);
+	CHECK_INT(file_mode(d, "srv.crt"), 0600);
+	cn = subject_entry(x, NID_commonName);
+	CHECK_STR(cn, "node-a");
+	free(cn);
+	CHECK_INT(X509_check_ip_asc(x, "192.0.2.7", 0), 1);
+	CHECK_INT(X509_verify(x, X509_get0_pubkey(x)), 1);  /* self-signed */
+	CHECK_INT(X509_check_ca(x), 0);
+	CHECK_INT(X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0), 1);
+	CHECK_INT(X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0), 0);
+	CHECK(X509_cmp_time(X509_get0_notAfter(x), &later) > 0);
+	CHECK_INT(X509_check_private_key(x, k), 1);
+
+	/* reused while it fits, */
+	CHECK_INT(pki_self_signed_ensure(d, "srv", "node-a", "192.0.2.7", 3650, &x2, &k2), 0);
+	CHECK(x2 && X509_cmp(x, x2) == 0);
+	X509_free(x2);
+	EVP_PKEY_free(k2);
+	x2 = NULL;
+	k2 = NULL;
+	/* replaced for another address, */
+	CHECK_INT(pki_self_signed_ensure(d, "srv", "node-a", "192.0.2.8", 3650, &x2, &k2), 0);
+	CHECK(x2 && X509_cmp(x, x2) != 0);
+	CHECK(x2 && X509_check_ip_asc(x2, "192.0.2.8", 0) == 1);
+	/* and when damaged */
+	spit(d, "srv.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+	CHECK_INT(pki_self_signed_ensure(d, "srv", "node-a", "192.0.2.8", 3650, &x3, &k3), 0);
+	CHECK(x3 && X509_check_ip_asc(x3, "192.0.2.8", 0) == 1 && X509_check_private_key(x3, k3) == 1);
+
+	/* a malformed address is refused and the outputs are left alone */
+	CHECK_INT(pki_self_signed_ensure(d, "srv", "node-a", "1.2.3.4x", 3650, &untouched, &k2), -EINVAL);
+	CHECK(untouched == (X509 *)&x);
+
+	/* the shared server context: TLS 1.2 at least, and a key that is not the cert's is refused */
+	CHECK_INT(tls_server_ctx_from_pair(x, k, &ctx), 0);
+	CHECK(ctx && SSL_CTX_get_min_proto_version(ctx) == TLS1_2_VERSION);
+	SSL_CTX_free(ctx);
+	CHECK_INT(tls_server_ctx_from_pair(x, k3, &ctx_untouched), -EBADMSG);
+	CHECK(ctx_untouched == (SSL_CTX *)&ctx);
+	CHECK_INT(tls_server_ctx_from_pair(NULL, k, &ctx_untouched), -EINVAL);
+
+	X509_free(x);
+	X509_free(x2);
+	X509_free(x3);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	rm_flat(d);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/test_pki.XXXXXX");
@@ -932,6 +998,7 @@ int main(void)
 	TEST_RUN(test_tls_alpn);
 	TEST_RUN(test_tls_min_version);
 	TEST_RUN(test_tls_ctx_errors);
+	TEST_RUN(test_self_signed);
 
 	rm_flat(dir);
 	rm_flat(other);
