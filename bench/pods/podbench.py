@@ -33,7 +33,8 @@ def supervisors_rss():
             continue
         try:
             cmd = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
-            if len(cmd) > 1 and cmd[1] == b"supervise":
+            # the spawner (`portico supervise --spawner FD`, src/agent/spawner.h) is not a pod's
+            if len(cmd) > 2 and cmd[1] == b"supervise" and cmd[2] != b"--spawner":
                 total += int([l.split()[1] for l in open("/proc/%s/status" % p) if l.startswith("VmRSS:")][0])
                 n += 1
         except (OSError, IndexError):
@@ -107,7 +108,7 @@ a_cpu1, a_rss = cpu_rss(agent_pid)
 ns, srss = supervisors_rss()
 if os.environ.get("BENCH_VERBOSE"):
     for n in sorted(sent):
-        print("pod %s %.1f ms" % (n, (ready[n] - sent[n]) * 1000 if n in ready else -1))
+        print("pod %s %.1f ms sent %.4f ready %.4f" % (n, (ready[n] - sent[n]) * 1000 if n in ready else -1, sent[n], ready.get(n, -1)))
 print("RESULT phase=ready pods=%d ready=%d created_in_s=%.2f p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f" %
       (N, len(lat), created, pct(50), pct(90), pct(99), lat[-1] if lat else float("nan")))
 print("RESULT phase=resources agent_rss_kib=%d agent_cpu_s=%.2f supervisors=%d supervisors_rss_kib=%d" %

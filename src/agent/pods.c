@@ -32,6 +32,11 @@
 #define PODS_SB_THREADS     4  /* sandboxes built at once (podnet is thread-safe; each is ~10-50 ms of
 				* netlink and namespace work that would otherwise hold the loop) */
 #define PODS_SB_PENDING     2  /* sync_pod: a sandbox is being built; its completion queues the pod */
+#define PODS_EV_INFLIGHT    2    /* Event POSTs at once: they must not crowd out status writes */
+#define PODS_EV_QUEUE_MAX   4096 /* Events waiting beyond this are dropped (the kubelet's broadcaster
+				  * drops too when its channel is full) */
+#define PODS_START_QUIET_MS 1000 /* a fresh start waits this long for the runtime's first report before
+				  * writing a ContainerCreating status */
 
 enum pw_state {
 	PW_NEW,      /* not admitted or not started yet */
@@ -76,6 +81,7 @@ typedef struct pod_worker {
 	bool sb_pending; /* a sandbox job is with the threads */
 	double sb_ms;    /* how long the last one took (debug log) */
 	bool adopted; /* the next observation seeds container state silently */
+	double quiet_until; /* after a fresh start: no ContainerCreating status before this (mono s) */
 } pod_worker_t;
 
 /* A sandbox to build off the loop. */
@@ -110,7 +116,21 @@ struct pods {
 	int sb_efd;
 	struct event *sb_ev;
 	char routes_sig[4096];
+	/* Events go out after the status writes of the same loop turn, PODS_EV_INFLIGHT at a time: a
+	 * pod's Ready should not wait behind its Pulled/Created/Started. */
+	struct ev_item *ev_head, *ev_tail, *ev_sent;
+	size_t ev_len;
+	int ev_inflight;
+	struct event *ev_kick;
 };
+
+typedef struct ev_item {
+	struct ev_item *next;
+	struct pods *m;
+	char path[400];
+	json_t *ev;
+	kclient_req_t *req; /* while sent */
+} ev_item_t;
 
 /* ---- small helpers -------------------------------------------------------------------------------- */
 
@@ -185,6 +205,97 @@ static int pod_grace(const json_t *pod)
 
 /* ---- events ----------------------------------------------------------------------------------------- */
 
+static void events_flush(pods_t *m);
+
+static void on_event_posted(int status, json_t *body, void *arg)
+{
+	ev_item_t *it = arg;
+	pods_t *m = it->m;
+
+	for (ev_item_t **pp = &m->ev_sent; *pp; pp = &(*pp)->next) {
+		if (*pp == it) {
+			*pp = it->next;
+			break;
+		}
+	}
+	m->ev_inflight--;
+	json_decref(it->ev);
+	free(it);
+	events_flush(m);
+}
+
+static void events_flush(pods_t *m)
+{
+	while (m->ev_head && m->ev_inflight < PODS_EV_INFLIGHT) {
+		ev_item_t *it = m->ev_head;
+
+		m->ev_head = it->next;
+		if (!m->ev_head)
+			m->ev_tail = NULL;
+		m->ev_len--;
+		if (kclient_request(m->c, "POST", it->path, it->ev, NULL, on_event_posted, it, &it->req) < 0) {
+			json_decref(it->ev);
+			free(it);
+			continue;
+		}
+		it->next = m->ev_sent;
+		m->ev_sent = it;
+		m->ev_inflight++;
+	}
+}
+
+static void on_ev_kick(evutil_socket_t fd, short what, void *arg)
+{
+	events_flush(arg);
+}
+
+/* Takes ev. Sent once this loop turn's syncs (and their status writes) are out. */
+static void events_push(pods_t *m, const char *path, json_t *ev)
+{
+	ev_item_t *it;
+
+	if (m->ev_len >= PODS_EV_QUEUE_MAX || !(it = calloc(1, sizeof(*it)))) {
+		json_decref(ev);
+		return;
+	}
+	it->m = m;
+	snprintf(it->path, sizeof(it->path), "%s", path);
+	it->ev = ev;
+	if (m->ev_tail)
+		m->ev_tail->next = it;
+	else
+		m->ev_head = it;
+	m->ev_tail = it;
+	m->ev_len++;
+	if (m->ev_kick)
+		event_active(m->ev_kick, EV_TIMEOUT, 0);
+	else
+		events_flush(m);
+}
+
+static void events_free(pods_t *m)
+{
+	ev_item_t *it;
+
+	while ((it = m->ev_sent)) {
+		m->ev_sent = it->next;
+		kclient_cancel(it->req);
+		json_decref(it->ev);
+		free(it);
+	}
+	while ((it = m->ev_head)) {
+		m->ev_head = it->next;
+		json_decref(it->ev);
+		free(it);
+	}
+	m->ev_tail = NULL;
+	m->ev_len = 0;
+	m->ev_inflight = 0;
+	if (m->ev_kick)
+		event_free(m->ev_kick);
+	m->ev_kick = NULL;
+}
+
 /* A core/v1 Event about the pod (and one of its containers when ctr is set), as the kubelet's
  * recorder writes it: source component "kubelet", host the node. Fire and forget. */
 static void pod_event(pods_t *m, const json_t *pod, const char *ctr, const char *type, const char *reason,
@@ -227,8 +338,7 @@ static void pod_event(pods_t *m, const json_t *pod, const char *ctr, const char 
 	if (!ev)
 		return;
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ns);
-	kclient_request(m->c, "POST", path, ev, NULL, NULL, NULL, NULL);
-	json_decref(ev);
+	events_push(m, path, ev);
 }
 
 /* ---- workers ---------------------------------------------------------------------------------------- */
@@ -706,8 +816,13 @@ static void sb_submit(pods_t *m, pod_worker_t *w)
 		return;
 	snprintf(j->uid, sizeof(j->uid), "%s", w->uid);
 	pthread_mutex_lock(&m->sb_mu);
-	j->next = m->sb_todo;
-	m->sb_todo = j;
+	/* first come, first built: a burst's first pods must not wait for its last */
+	{
+		sb_job_t **pp = &m->sb_todo;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = j;
+	}
 	pthread_cond_signal(&m->sb_cv);
 	pthread_mutex_unlock(&m->sb_mu);
 	w->sb_pending = true;
@@ -727,6 +842,17 @@ static void on_sb_done(evutil_socket_t fd, short what, void *arg)
 	j = m->sb_done;
 	m->sb_done = NULL;
 	pthread_mutex_unlock(&m->sb_mu);
+	{
+		/* the threads push finished jobs on a stack: carry on in the order they finished */
+		sb_job_t *rev = NULL;
+		while (j) {
+			sb_job_t *next = j->next;
+			j->next = rev;
+			rev = j;
+			j = next;
+		}
+		j = rev;
+	}
 	while (j) {
 		sb_job_t *next = j->next;
 		pod_worker_t *w = find(m, j->uid);
@@ -843,6 +969,13 @@ static int start_pod(pod_worker_t *w)
 				  "Failed to start the pod's supervisor: %s", strerror(-rc));
 		snprintf(w->sandbox_err, sizeof(w->sandbox_err), "%s", strerror(-rc));
 		return rc;
+	}
+	if (!w->adopted) {
+		/* The supervisor reports its containers running within milliseconds: write that as the
+		 * first status rather than a ContainerCreating one a round trip before it (the Ready write
+		 * of a pod without a readiness probe would wait for that one's reply). */
+		w->quiet_until = mono_now() + PODS_START_QUIET_MS / 1e3;
+		workqueue_add_after(m->q, w->uid, PODS_START_QUIET_MS);
 	}
 	if (w->adopted)
 		log_info("agent: pod %s/%s adopted (its containers kept running)", meta_str(w->pod, "namespace"),
@@ -988,6 +1121,20 @@ static int sync_terminating(pod_worker_t *w)
 
 /* ---- the sync ------------------------------------------------------------------------------------------ */
 
+/* True when every container still waits with reason ContainerCreating (nothing started yet). */
+static bool all_creating(const json_t *statuses)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(statuses, i, c) {
+		const char *r = jstr(json_object_get(json_object_get(c, "state"), "waiting"), "reason");
+		if (!r || strcmp(r, "ContainerCreating") != 0)
+			return false;
+	}
+	return true;
+}
+
 /* Returns 1 when a request is in flight, 0 when done, -1 when the worker was freed, or a negative
  * errno below -1 to retry with back-off. */
 static int sync_pod(pods_t *m, pod_worker_t *w)
@@ -1037,6 +1184,13 @@ static int sync_pod(pods_t *m, pod_worker_t *w)
 	if (!st)
 		st = pod_status_waiting(w->pod, "ContainerCreating", NULL, NULL, NULL);
 	ctrs_observe(w, st);
+	if (w->quiet_until > 0) {
+		if (mono_now() < w->quiet_until && all_creating(st)) {
+			json_decref(st);
+			return 0; /* the runtime's report (or the timer set at the start) queues the pod */
+		}
+		w->quiet_until = 0;
+	}
 	phase = pod_status_phase(st, json_array_size(json_object_get(json_object_get(w->pod, "spec"), "containers")),
 				 jstr(json_object_get(w->pod, "spec"), "restartPolicy"), false);
 	if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0) {
@@ -1260,6 +1414,85 @@ static void on_runtime_change(const char *uid, void *arg)
 		workqueue_add(m->q, uid);
 }
 
+/* ---- what the caches keep ------------------------------------------------------------------------------- */
+
+/* Services, for the service variables (podfiles.c reads metadata.name, spec.clusterIP and
+ * spec.ports[].name/port/protocol): that much of each Service that has a cluster IP; headless and
+ * ExternalName Services give no variables and stay out.
+ *
+ * Why one informer on every Service, slimmed, and not one per namespace with pods here (which the
+ * kubelet's semantics would allow: a pod's own namespace plus default/kubernetes): a pod's variables
+ * are fixed when its containers start, so a per-namespace informer would hold the first pod of each
+ * namespace for a list round trip, and every node would add one watch per namespace to the API
+ * server's load; a namespace filter in this transform would instead relist every Service each time a
+ * namespace appears on the node. The agent's proxy and DNS feed watch every Service anyway; what
+ * this cache adds is a few hundred bytes per Service (the values are shared with the delivered
+ * object, not copied). */
+static json_t *svc_keep(const json_t *svc, void *arg)
+{
+	const json_t *spec = json_object_get(svc, "spec"), *ip = json_object_get(spec, "clusterIP"), *p;
+	json_t *out, *sp, *ports;
+	size_t i;
+
+	(void)arg;
+	if (!json_is_string(ip) || !*json_string_value(ip) || strcmp(json_string_value(ip), "None") == 0)
+		return NULL;
+	out = informer_meta_copy(svc);
+	sp = json_object();
+	ports = json_array();
+	if (!out || !sp || !ports || json_object_set(out, "spec", sp) < 0 || json_object_set(sp, "clusterIP", (json_t *)ip) < 0 ||
+	    json_object_set(sp, "ports", ports) < 0)
+		goto fail;
+	json_array_foreach(json_object_get(spec, "ports"), i, p) {
+		static const char *const keep[] = { "name", "port", "protocol" };
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(ports, o) < 0)
+			goto fail;
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+			json_t *v = json_object_get(p, keep[k]);
+			if (v && json_object_set(o, keep[k], v) < 0)
+				goto fail;
+		}
+	}
+	json_decref(sp);
+	json_decref(ports);
+	return out;
+fail:
+	json_decref(sp);
+	json_decref(ports);
+	json_decref(out);
+	return NULL;
+}
+
+/* Nodes: spec.podCIDR (our own: the pod network; the others': host-gw routes) and the first
+ * InternalIP address (the routes' next hop). Nothing else of a Node is read here. */
+static json_t *node_keep(const json_t *node, void *arg)
+{
+	const json_t *cidr = json_object_get(json_object_get(node, "spec"), "podCIDR"), *a;
+	json_t *out = informer_meta_copy(node);
+	size_t i;
+
+	(void)arg;
+	if (!out)
+		return NULL;
+	if (json_is_string(cidr) && json_object_set_new(out, "spec", json_pack("{s:O}", "podCIDR", cidr)) < 0)
+		goto fail;
+	json_array_foreach(json_object_get(json_object_get(node, "status"), "addresses"), i, a) {
+		if (jstr(a, "type") && strcmp(jstr(a, "type"), "InternalIP") == 0 && jstr(a, "address")) {
+			if (json_object_set_new(out, "status",
+						json_pack("{s:[{s:s, s:O}]}", "addresses", "type", "InternalIP", "address",
+							  json_object_get(a, "address"))) < 0)
+				goto fail;
+			break;
+		}
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
 /* ---- life cycle ------------------------------------------------------------------------------------------ */
 
 static char *dup_or(const char *s, const char *def)
@@ -1301,7 +1534,8 @@ int pods_new(kclient_t *c, const pods_config_t *cfg, pods_t **ret)
 		goto fail;
 	m->net_timer = evtimer_new(m->base, on_net_timer, m);
 	m->sync_timer = evtimer_new(m->base, on_sync_timer, m);
-	if (!m->net_timer || !m->sync_timer)
+	m->ev_kick = event_new(m->base, -1, 0, on_ev_kick, m);
+	if (!m->net_timer || !m->sync_timer || !m->ev_kick)
 		goto fail;
 	rc = workqueue_new(m->base, PODS_PARALLEL, on_work, m, &m->q);
 	if (rc < 0)
@@ -1332,7 +1566,9 @@ int pods_new(kclient_t *c, const pods_config_t *cfg, pods_t **ret)
 		goto fail;
 	ph.arg = m;
 	nh.arg = m;
-	if ((rc = informer_add_handlers(m->pods, &ph)) < 0 || (rc = informer_add_handlers(m->nodes, &nh)) < 0 ||
+	if ((rc = informer_set_transform(m->svcs, svc_keep, NULL)) < 0 ||
+	    (rc = informer_set_transform(m->nodes, node_keep, NULL)) < 0 ||
+	    (rc = informer_add_handlers(m->pods, &ph)) < 0 || (rc = informer_add_handlers(m->nodes, &nh)) < 0 ||
 	    (rc = informer_add_index(m->svcs, "ns", informer_index_namespace, NULL)) < 0)
 		goto fail;
 	informer_start(m->svcs);
@@ -1359,6 +1595,7 @@ void pods_free(pods_t *m)
 		m->workers = w->next;
 		worker_free(w);
 	}
+	events_free(m);
 	sb_threads_stop(m); /* before the network they use */
 	workqueue_free(m->q);
 	runtime_free(m->rt);

@@ -29,6 +29,7 @@
 #include "agent/images.h"
 #include "agent/podfiles.h"
 #include "agent/runtime_dir.h"
+#include "agent/spawner.h"
 #include "core/log.h"
 
 #define RT_EXEC_OUTPUT_MAX (10 * 1024)
@@ -70,6 +71,7 @@ struct runtime {
 	void *arg;
 	LIST_HEAD(, rt_pod) pods;
 	LIST_HEAD(, rt_exec) execs;
+	spawner_t *spawner; /* NULL until the first pod starts */
 };
 
 /* ---- files ------------------------------------------------------------------------------------------ */
@@ -420,78 +422,25 @@ static int pod_send(rt_pod_t *p, const char *line)
 
 /* ---- starting a supervisor ---------------------------------------------------------------------------- */
 
-/* Forks an intermediate child that takes the pod's lock and binds its control socket, then forks the
- * supervisor (which inherits both) and exits at once: the supervisor is nobody's child but init's (or
- * the nearest subreaper's), in a session of its own, so neither the agent's death nor a signal to the
- * agent's process group reaches it. When this returns 0, the lock is held and the socket accepts. */
+/* When this returns 0, the pod's lock is held and its control socket accepts (spawner.h). Through
+ * the spawner, started at the first pod; without one (it cannot start, or died), the old way. */
 static int spawn_supervisor(runtime_t *rt, const char *dir)
 {
-	char lock_path[PATH_MAX + 16], log_path[PATH_MAX + 16], sock_rel[64];
-	char *argv[] = { "portico", "supervise", (char *)dir, "--lock-fd", "3", "--listen-fd", "4", NULL };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int dfd, ws = 0;
-	pid_t pid;
+	int rc;
 
-	snprintf(lock_path, sizeof(lock_path), "%s/" RT_LOCK, dir);
-	snprintf(log_path, sizeof(log_path), "%s/" RT_SUP_LOG, dir);
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" RT_SOCK, dfd);
-	snprintf(sock_rel, sizeof(sock_rel), "%s", RT_SOCK);
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-
-		close(dfd);
-		return e;
+	if (!rt->spawner && (rc = spawner_new(rt->exe, &rt->spawner)) < 0) {
+		rt->spawner = NULL;
+		log_warn("runtime: no supervisor spawner (%s); forking supervisors directly", strerror(-rc));
 	}
-	if (pid == 0) {
-		/* Only system calls from here on: the agent may have threads. */
-		int lock, sock, logfd, devnull;
-		sigset_t none;
-
-		setsid();
-		lock = open(lock_path, O_RDWR | O_CREAT, 0644);
-		if (lock < 0)
-			_exit(4);
-		if (flock(lock, LOCK_EX | LOCK_NB) < 0)
-			_exit(errno == EWOULDBLOCK ? 3 : 4);
-		unlinkat(dfd, sock_rel, 0);
-		sock = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (sock < 0 || bind(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(sock, 64) < 0)
-			_exit(5);
-		pid = fork();
-		if (pid < 0)
-			_exit(6);
-		if (pid > 0)
-			_exit(0);
-		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		devnull = open("/dev/null", O_RDWR);
-		lock = fcntl(lock, F_DUPFD, 16);
-		sock = fcntl(sock, F_DUPFD, 16);
-		if (lock < 0 || sock < 0 || devnull < 0)
-			_exit(7);
-		dup2(devnull, 0);
-		dup2(logfd >= 0 ? logfd : devnull, 1);
-		dup2(logfd >= 0 ? logfd : devnull, 2);
-		dup2(lock, 3);
-		dup2(sock, 4);
-		close_range(5, ~0U, 0);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		execv(rt->exe, argv);
-		_exit(127);
+	if (rt->spawner) {
+		rc = spawner_spawn(rt->spawner, dir);
+		if (rc != -EPIPE && rc != -ETIMEDOUT)
+			return rc;
+		log_warn("runtime: the supervisor spawner is gone; starting %s directly", dir);
+		spawner_free(rt->spawner);
+		rt->spawner = NULL; /* the next pod starts a new one */
 	}
-	close(dfd);
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3))
-		return 0; /* 3: a supervisor took the lock first: it is the pod's */
-	log_err("runtime: %s: supervisor start failed (status %d)", dir, ws);
-	return -EIO;
+	return spawner_fork_direct(rt->exe, dir);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -1196,6 +1145,7 @@ void runtime_free(runtime_t *rt)
 		x->cb(-ECANCELED, "", 0, x->arg);
 		exec_free(x);
 	}
+	spawner_free(rt->spawner);
 	free(rt->data_dir);
 	free(rt->pods_dir);
 	free(rt->exe);

@@ -33,6 +33,7 @@
 
 #include "agent/images.h"
 #include "agent/runtime_dir.h"
+#include "agent/spawner.h"
 #include "core/log.h"
 
 /* The kubelet's container restart back-off (pkg/kubelet/kubelet.go: backOffPeriod, MaxContainerBackOff)
@@ -978,6 +979,8 @@ int runtime_supervise_main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if (strcmp(argv[1], "--spawner") == 0)
+		return spawner_main(argc, argv);
 	for (int i = 2; i + 1 < argc; i += 2) {
 		int *dst = strcmp(argv[i], "--lock-fd") == 0 ? &lock_fd : strcmp(argv[i], "--listen-fd") == 0 ? &listen_fd : NULL;
 

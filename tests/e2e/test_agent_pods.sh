@@ -61,16 +61,35 @@ expect_contains "Started event message" "$(json '[e["message"] for e in j["items
 # ---- the Kubernetes service variables --------------------------------------------------------------------
 expect_ok "kubectl expose deployment web" k expose deployment web --port=80 --target-port=8080
 WEBIP=$(k get svc web -o jsonpath='{.spec.clusterIP}')
+k create namespace ns2 >/dev/null
+k create -f - >/dev/null <<EOF
+{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "other", "namespace": "ns2"},
+ "spec": {"ports": [{"name": "dns", "port": 81, "protocol": "UDP", "targetPort": 8081}]}}
+EOF
+k create service clusterip hl --clusterip=None --tcp=80:8080 >/dev/null
+OTHERIP=$(k get svc -n ns2 other -o jsonpath='{.spec.clusterIP}')
 k create -f - >/dev/null <<EOF
 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "envpod"},
  "spec": {"containers": [{"name": "c", "image": "busybox", "env": [{"name": "MINE", "value": "x-\$(WEB_SERVICE_PORT)"}],
    "command": ["sh", "-c", "env > $WORK/envpod.txt.tmp && mv $WORK/envpod.txt.tmp $WORK/envpod.txt; exec sleep 3600"]}]}}
 EOF
 retry_until $T test -s "$WORK/envpod.txt" || true
-ENVS=$(sort "$WORK/envpod.txt" 2>/dev/null | grep -E '^(KUBERNETES_SERVICE_(HOST|PORT)|WEB_SERVICE_(HOST|PORT)|MINE)=' | paste -sd ' ')
-expect_eq "service variables: kubernetes and the pod's namespace's Services; \$(VAR) expanded" \
+ENVS=$(sort "$WORK/envpod.txt" 2>/dev/null | grep -E '^((KUBERNETES|WEB|OTHER|HL)_SERVICE_(HOST|PORT)|MINE)=' | paste -sd ' ')
+expect_eq "service variables: kubernetes and the pod's namespace's Services (not ns2's, not headless); \$(VAR) expanded" \
 	"KUBERNETES_SERVICE_HOST=10.43.0.1 KUBERNETES_SERVICE_PORT=443 MINE=x-80 WEB_SERVICE_HOST=$WEBIP WEB_SERVICE_PORT=80" "$ENVS"
 k delete pod envpod --wait=false >/dev/null
+# The agent's Service cache keeps a slim copy of Services with a cluster IP (pods.c svc_keep): a pod
+# in another namespace gets that namespace's Services (named ports too) and kubernetes, not web.
+k create -n ns2 -f - >/dev/null <<EOF
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "envpod2"},
+ "spec": {"containers": [{"name": "c", "image": "busybox",
+   "command": ["sh", "-c", "env > $WORK/envpod2.txt.tmp && mv $WORK/envpod2.txt.tmp $WORK/envpod2.txt; exec sleep 3600"]}]}}
+EOF
+retry_until $T test -s "$WORK/envpod2.txt" || true
+ENVS=$(sort "$WORK/envpod2.txt" 2>/dev/null | grep -E '^((KUBERNETES|WEB|OTHER|HL)_SERVICE_(HOST|PORT)|OTHER_SERVICE_PORT_[A-Z0-9_]*|OTHER_PORT_81_UDP_PROTO)=' | paste -sd ' ')
+expect_eq "service variables in ns2: its Service with named port and protocol, and kubernetes" \
+	"KUBERNETES_SERVICE_HOST=10.43.0.1 KUBERNETES_SERVICE_PORT=443 OTHER_PORT_81_UDP_PROTO=udp OTHER_SERVICE_HOST=$OTHERIP OTHER_SERVICE_PORT=81 OTHER_SERVICE_PORT_DNS=81" "$ENVS"
+k delete pod -n ns2 envpod2 --wait=false >/dev/null
 
 # ---- probes: HTTP readiness -----------------------------------------------------------------------------
 k create -f - >/dev/null <<EOF

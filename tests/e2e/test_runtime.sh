@@ -106,6 +106,12 @@ expect_eq "the supervisor shares it" "$(readlink "/proc/$MAIN_PID/ns/net")" "$(r
 expect_eq "main's UTS namespace is not the node's" 1 "$([ "$(readlink "/proc/$MAIN_PID/ns/uts")" != "$(readlink /proc/self/ns/uts)" ] && echo 1)"
 expect_eq "main's mount namespace is not the node's" 1 "$([ "$(readlink "/proc/$MAIN_PID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && echo 1)"
 expect_eq "the supervisor is not a child of the agent (reparented)" 1 "$(awk '{print $4}' "/proc/$(sup_pid uid-a)/stat")"
+# supervisors come from the spawner (src/agent/spawner.h), which leaves with the process that started it
+expect_eq "the supervisor's command line names its pod directory" "portico supervise $D/pods/uid-a --lock-fd 3 --listen-fd 4" \
+	"$(tr '\0' ' ' <"/proc/$(sup_pid uid-a)/cmdline" | sed 's/ *$//')"
+no_spawner() { ! pgrep -f 'supervise --spawner' >/dev/null; }
+retry_until 5 no_spawner || true
+expect_eq "no spawner left once runtime-test has exited" "" "$(pgrep -af 'supervise --spawner' || true)"
 expect_eq "imageID names the program" "portico:///bin/busybox" "$(field uid-a main 'c["imageID"]')"
 expect_eq "containerID" "portico://uid-a/main/0" "$(field uid-a main 'c["containerID"]')"
 
