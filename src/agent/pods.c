@@ -84,6 +84,13 @@ typedef struct pod_worker {
 	double quiet_until; /* after a fresh start: no ContainerCreating status before this (mono s) */
 } pod_worker_t;
 
+/* The Services of one namespace (svc_keep'd), for the variables of its pods. */
+typedef struct ns_svcs {
+	struct ns_svcs *next;
+	char *ns;
+	informer_t *inf;
+} ns_svcs_t;
+
 /* A sandbox to build off the loop. */
 typedef struct sb_job {
 	struct sb_job *next;
@@ -97,7 +104,8 @@ struct pods {
 	struct event_base *base;
 	kclient_t *c;
 	char *node_name, *node_ip, *data_dir, *cluster_cidr, *service_cidr, *cluster_dns, *cluster_domain, *exe;
-	informer_t *pods, *svcs, *nodes;
+	informer_t *pods, *nodes;
+	struct ns_svcs *ns_svcs; /* Services of the namespaces with pods here (and default, always) */
 	runtime_t *rt;
 	podnet_t *net;
 	char pod_cidr[64];
@@ -365,6 +373,8 @@ static void worker_free(pod_worker_t *w)
 	free(w);
 }
 
+static void ns_svcs_gc(pods_t *m);
+
 static void worker_remove(pods_t *m, pod_worker_t *w)
 {
 	for (pod_worker_t **pp = &m->workers; *pp; pp = &(*pp)->next) {
@@ -374,6 +384,7 @@ static void worker_remove(pods_t *m, pod_worker_t *w)
 		}
 	}
 	worker_free(w);
+	ns_svcs_gc(m);
 }
 
 static void set_status(pod_worker_t *w, const json_t *pod)
@@ -702,6 +713,68 @@ static int status_sync(pod_worker_t *w, const json_t *containers, bool terminal)
 
 /* ---- admission and start ---------------------------------------------------------------------------- */
 
+static json_t *svc_keep(const json_t *svc, void *arg);
+
+/* The Services informer of namespace ns, started when missing (create) — a list of that namespace
+ * only. NULL when absent (create false) or on ENOMEM. */
+static informer_t *ns_svcs(pods_t *m, const char *ns, bool create)
+{
+	ns_svcs_t *e;
+	char *path;
+
+	for (e = m->ns_svcs; e; e = e->next)
+		if (strcmp(e->ns, ns) == 0)
+			return e->inf;
+	if (!create || !(e = calloc(1, sizeof(*e))))
+		return NULL;
+	if (!(e->ns = strdup(ns)) || asprintf(&path, "/api/v1/namespaces/%s/services", ns) < 0) {
+		free(e->ns);
+		free(e);
+		return NULL;
+	}
+	if (informer_new(m->c, path, NULL, &e->inf) < 0 || informer_set_transform(e->inf, svc_keep, NULL) < 0 ||
+	    informer_start(e->inf) < 0) {
+		informer_free(e->inf);
+		free(path);
+		free(e->ns);
+		free(e);
+		return NULL;
+	}
+	free(path);
+	e->next = m->ns_svcs;
+	m->ns_svcs = e;
+	return e->inf;
+}
+
+/* Stops the Services informers of namespaces no pod here is in any more (default stays). */
+static void ns_svcs_gc(pods_t *m)
+{
+	for (ns_svcs_t **pp = &m->ns_svcs, *e; (e = *pp);) {
+		bool used = strcmp(e->ns, "default") == 0;
+		for (pod_worker_t *w = m->workers; w && !used; w = w->next)
+			used = w->pod && strcmp(meta_str(w->pod, "namespace"), e->ns) == 0;
+		if (used) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		informer_free(e->inf);
+		free(e->ns);
+		free(e);
+	}
+}
+
+/* Are the Services behind pod's variables cached? (its namespace's when enableServiceLinks, and
+ * default's for the kubernetes Service) */
+static bool service_env_ready(pods_t *m, const json_t *pod)
+{
+	const char *ns = meta_str(pod, "namespace");
+	bool all = !json_is_false(json_object_get(json_object_get(pod, "spec"), "enableServiceLinks"));
+	informer_t *d = ns_svcs(m, "default", true), *own = all && ns ? ns_svcs(m, ns, true) : d;
+
+	return d && own && informer_has_synced(d) && informer_has_synced(own);
+}
+
 /* Services whose variables the pod gets: its namespace's (enableServiceLinks, default true) and the
  * kubernetes Service of the default namespace (kubelet getServiceEnvVarMap). */
 static json_t *service_env(pods_t *m, const json_t *pod)
@@ -710,20 +783,21 @@ static json_t *service_env(pods_t *m, const json_t *pod)
 	const json_t *links = json_object_get(json_object_get(pod, "spec"), "enableServiceLinks");
 	bool all = !json_is_false(links);
 	json_t *list = json_array(), *env;
-	const json_t *keys, *svc;
+	informer_t *own, *d;
+	const json_t *svc;
 	const char *key;
 	json_t *unused;
 
 	if (!list)
 		return NULL;
-	if (all && ns && (keys = informer_index_keys(m->svcs, "ns", ns))) {
-		json_object_foreach((json_t *)keys, key, unused) {
-			svc = informer_get(m->svcs, key);
-			if (svc && !(strcmp(ns, "default") == 0 && strcmp(meta_str(svc, "name"), "kubernetes") == 0))
+	if (all && ns && (own = ns_svcs(m, ns, false))) {
+		json_object_foreach((json_t *)informer_cache(own), key, unused) {
+			svc = unused;
+			if (!(strcmp(ns, "default") == 0 && strcmp(meta_str(svc, "name"), "kubernetes") == 0))
 				json_array_append(list, (json_t *)svc);
 		}
 	}
-	if ((svc = informer_get(m->svcs, "default/kubernetes")))
+	if ((d = ns_svcs(m, "default", false)) && (svc = informer_get(d, "default/kubernetes")))
 		json_array_append(list, (json_t *)svc);
 	env = podfiles_service_env(list);
 	json_decref(list);
@@ -930,6 +1004,8 @@ static int start_pod(pod_worker_t *w)
 	double t0 = mono_now(), t1;
 	int rc;
 
+	/* the namespace's Services list while the sandbox builds */
+	(void)service_env_ready(m, w->pod);
 	if (!w->has_sb && m->nsb_threads > 0) {
 		if (!w->sb_pending)
 			sb_submit(m, w);
@@ -956,6 +1032,11 @@ static int start_pod(pod_worker_t *w)
 		return rc;
 	/* a supervisor from an earlier life of the agent: adopt its containers without new events */
 	w->adopted = runtime_pod_running(m->rt, w->uid);
+	if (!w->adopted && !service_env_ready(m, w->pod)) {
+		/* the variables are fixed at the start: wait for the namespace's first list (a round trip) */
+		workqueue_add_after(m->q, w->uid, 10);
+		return PODS_SB_PENDING;
+	}
 	env = service_env(m, w->pod);
 	spec.pod = w->pod;
 	spec.netns_path = w->sb.netns_path;
@@ -1420,14 +1501,12 @@ static void on_runtime_change(const char *uid, void *arg)
  * spec.ports[].name/port/protocol): that much of each Service that has a cluster IP; headless and
  * ExternalName Services give no variables and stay out.
  *
- * Why one informer on every Service, slimmed, and not one per namespace with pods here (which the
- * kubelet's semantics would allow: a pod's own namespace plus default/kubernetes): a pod's variables
- * are fixed when its containers start, so a per-namespace informer would hold the first pod of each
- * namespace for a list round trip, and every node would add one watch per namespace to the API
- * server's load; a namespace filter in this transform would instead relist every Service each time a
- * namespace appears on the node. The agent's proxy and DNS feed watch every Service anyway; what
- * this cache adds is a few hundred bytes per Service (the values are shared with the delivered
- * object, not copied). */
+ * Why one informer per namespace with pods here (ns_svcs(); default always, for the kubernetes
+ * Service), not one on every Service: the kubelet's semantics need no more (a pod's own namespace
+ * plus default/kubernetes), and a node of a big cluster hosts a few namespaces; cluster DNS in the
+ * same agent holds 10,000 Services in ~18 MiB, and a cache of them all here cost as much again. The
+ * price: the first pod of a namespace on this node waits for that namespace's list (one round trip,
+ * started while its sandbox builds), and each such namespace has a watch of its own. */
 static json_t *svc_keep(const json_t *svc, void *arg)
 {
 	const json_t *spec = json_object_get(svc, "spec"), *ip = json_object_get(spec, "clusterIP"), *p;
@@ -1558,20 +1637,17 @@ int pods_new(kclient_t *c, const pods_config_t *cfg, pods_t **ret)
 	rc = informer_set_field_selector(m->pods, sel);
 	if (rc < 0)
 		goto fail;
-	rc = informer_new(c, "/api/v1/services", NULL, &m->svcs);
-	if (rc < 0)
-		goto fail;
 	rc = informer_new(c, "/api/v1/nodes", NULL, &m->nodes);
 	if (rc < 0)
 		goto fail;
 	ph.arg = m;
 	nh.arg = m;
-	if ((rc = informer_set_transform(m->svcs, svc_keep, NULL)) < 0 ||
-	    (rc = informer_set_transform(m->nodes, node_keep, NULL)) < 0 ||
-	    (rc = informer_add_handlers(m->pods, &ph)) < 0 || (rc = informer_add_handlers(m->nodes, &nh)) < 0 ||
-	    (rc = informer_add_index(m->svcs, "ns", informer_index_namespace, NULL)) < 0)
+	if ((rc = informer_set_transform(m->nodes, node_keep, NULL)) < 0 ||
+	    (rc = informer_add_handlers(m->pods, &ph)) < 0 || (rc = informer_add_handlers(m->nodes, &nh)) < 0)
 		goto fail;
-	informer_start(m->svcs);
+	rc = -ENOMEM;
+	if (!ns_svcs(m, "default", true))
+		goto fail;
 	informer_start(m->nodes);
 	informer_start(m->pods);
 	evtimer_add(m->sync_timer, &now);
@@ -1588,8 +1664,14 @@ void pods_free(pods_t *m)
 		return;
 	/* informers first: their handlers would queue work */
 	informer_free(m->pods);
-	informer_free(m->svcs);
 	informer_free(m->nodes);
+	while (m->ns_svcs) {
+		ns_svcs_t *e = m->ns_svcs;
+		m->ns_svcs = e->next;
+		informer_free(e->inf);
+		free(e->ns);
+		free(e);
+	}
 	while (m->workers) {
 		pod_worker_t *w = m->workers;
 		m->workers = w->next;
@@ -1622,10 +1704,6 @@ runtime_t *pods_runtime(pods_t *m)
 	return m->rt;
 }
 
-informer_t *pods_services(pods_t *m)
-{
-	return m->svcs;
-}
 
 informer_t *pods_nodes(pods_t *m)
 {

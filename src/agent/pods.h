@@ -34,10 +34,6 @@ void pods_free(pods_t *m);
 
 /* The runtime (for the log endpoint: runtime_log_path()), borrowed; NULL never. */
 runtime_t *pods_runtime(pods_t *m);
-/* The Services informer of all namespaces, borrowed. Its cache is slimmed (pods.c svc_keep): only
- * Services with a cluster IP, with metadata name/namespace/resourceVersion, spec.clusterIP and
- * spec.ports[].name/port/protocol. */
-informer_t *pods_services(pods_t *m);
 /* The Nodes informer, borrowed. Slimmed (pods.c node_keep): metadata name/resourceVersion,
  * spec.podCIDR and the first InternalIP in status.addresses. */
 informer_t *pods_nodes(pods_t *m);
