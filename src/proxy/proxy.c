@@ -6,6 +6,7 @@
  * restarting while the API server is down leaves the previous rules serving. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -422,9 +423,12 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 				proxy_hist_observe(&p->st.latency, d);
 		}
 	}
-	if (rc == 1)
+	if (rc == 1) {
 		log_info("proxy: full sync: %zu service ports, %zu elements, %zu msgs in %.1f ms", ns.svcports,
 			 ns.elements, ns.last_msgs, (mono_s() - t0) * 1e3);
+		/* the full batch (every element of every map) is freed: hand that heap back */
+		malloc_trim(0);
+	}
 	else
 		log_debug("proxy: %zu Services synced in %.2f ms (%zu msgs)", json_object_size(dirty),
 			  (mono_s() - t0) * 1e3, ns.last_msgs);

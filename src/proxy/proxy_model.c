@@ -161,6 +161,9 @@ void proxy_svcport_clear(proxy_svcport_t *sp)
 	free(sp->port_name);
 	free(sp->all);
 	free(sp->local);
+	free(sp->ext_ips);
+	free(sp->lb_ips);
+	free(sp->src_ranges);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -171,6 +174,21 @@ void proxy_svcports_free(proxy_svcport_t *v, size_t n)
 	for (i = 0; v && i < n; i++)
 		proxy_svcport_clear(&v[i]);
 	free(v);
+}
+
+/* *ret: an array for up to min(size of the JSON array, max) entries of size sz, NULL when there are
+ * none. Freed by proxy_svcport_clear(). */
+static int alloc_list(const json_t *arr, size_t max, size_t sz, void *ret)
+{
+	size_t n = json_array_size(arr);
+	void *p = NULL;
+
+	if (n > max)
+		n = max;
+	if (n && !(p = calloc(n, sz)))
+		return -ENOMEM;
+	memcpy(ret, &p, sizeof(p));
+	return 0;
 }
 
 static void *dup_mem(const void *p, size_t n)
@@ -195,7 +213,11 @@ int proxy_svcport_copy(const proxy_svcport_t *src, proxy_svcport_t *dst)
 	c.port_name = strdup(src->port_name);
 	c.all = dup_mem(src->all, src->n_all * sizeof(proxy_ep_t));
 	c.local = dup_mem(src->local, src->n_local * sizeof(proxy_ep_t));
-	if (!c.key || !c.ns || !c.name || !c.port_name || (src->n_all && !c.all) || (src->n_local && !c.local)) {
+	c.ext_ips = dup_mem(src->ext_ips, src->n_ext * sizeof(proxy_addr_t));
+	c.lb_ips = dup_mem(src->lb_ips, src->n_lb * sizeof(proxy_addr_t));
+	c.src_ranges = dup_mem(src->src_ranges, src->n_ranges * sizeof(proxy_cidr_t));
+	if (!c.key || !c.ns || !c.name || !c.port_name || (src->n_all && !c.all) || (src->n_local && !c.local) ||
+	    (src->n_ext && !c.ext_ips) || (src->n_lb && !c.lb_ips) || (src->n_ranges && !c.src_ranges)) {
 		proxy_svcport_clear(&c);
 		return -ENOMEM;
 	}
@@ -218,9 +240,9 @@ bool proxy_svcport_equal(const proxy_svcport_t *a, const proxy_svcport_t *b)
 {
 	return !strcmp(a->key, b->key) && a->family == b->family && a->proto == b->proto && a->port == b->port &&
 	       a->node_port == b->node_port && proxy_addr_eq(&a->cluster_ip, &b->cluster_ip) && a->n_ext == b->n_ext &&
-	       !memcmp(a->ext_ips, b->ext_ips, a->n_ext * sizeof(proxy_addr_t)) && a->n_lb == b->n_lb &&
-	       !memcmp(a->lb_ips, b->lb_ips, a->n_lb * sizeof(proxy_addr_t)) && a->n_ranges == b->n_ranges &&
-	       !memcmp(a->src_ranges, b->src_ranges, a->n_ranges * sizeof(proxy_cidr_t)) &&
+	       (!a->n_ext || !memcmp(a->ext_ips, b->ext_ips, a->n_ext * sizeof(proxy_addr_t))) && a->n_lb == b->n_lb &&
+	       (!a->n_lb || !memcmp(a->lb_ips, b->lb_ips, a->n_lb * sizeof(proxy_addr_t))) && a->n_ranges == b->n_ranges &&
+	       (!a->n_ranges || !memcmp(a->src_ranges, b->src_ranges, a->n_ranges * sizeof(proxy_cidr_t))) &&
 	       a->affinity_sec == b->affinity_sec && a->etp_local == b->etp_local && a->itp_local == b->itp_local &&
 	       a->hc_node_port == b->hc_node_port && a->n_all == b->n_all && a->n_local == b->n_local &&
 	       eps_equal(a->all, b->all, a->n_all) && eps_equal(a->local, b->local, a->n_local);
@@ -394,6 +416,13 @@ static int fill_port(proxy_svcport_t *sp, const json_t *svc, const json_t *port,
 		return 1;
 	if (!proxy_addr_is_zero(&sp->cluster_ip) && proxy_addr_eq(&sp->cluster_ip, &cfg->cluster_dns))
 		memset(&sp->cluster_ip, 0, sizeof(sp->cluster_ip)); /* the node-local DNS answers it */
+	/* room for the lists below (the caller's clear frees them on any return) */
+	if (alloc_list(jget(spec, "externalIPs"), PROXY_MAX_FRONTENDS, sizeof(proxy_addr_t), &sp->ext_ips) < 0 ||
+	    (lb && (alloc_list(jget(jget(jget(svc, "status"), "loadBalancer"), "ingress"), PROXY_MAX_FRONTENDS,
+			       sizeof(proxy_addr_t), &sp->lb_ips) < 0 ||
+		    alloc_list(jget(spec, "loadBalancerSourceRanges"), PROXY_MAX_RANGES, sizeof(proxy_cidr_t),
+			       &sp->src_ranges) < 0)))
+		return -ENOMEM;
 	/* the Service's addresses of the other family belong to the other family's pass */
 	json_array_foreach(jget(spec, "externalIPs"), i, v) {
 		proxy_addr_t a;

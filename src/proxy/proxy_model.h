@@ -46,12 +46,15 @@ typedef struct proxy_svcport {
 	uint16_t port;       /* the Service's port */
 	uint16_t node_port;  /* 0: none */
 	proxy_addr_t cluster_ip; /* zero: none (headless, none of this family, or the cluster DNS address) */
-	proxy_addr_t ext_ips[PROXY_MAX_FRONTENDS]; /* spec.externalIPs of the family */
+	/* The three lists below are owned arrays of exactly their n_ entries (NULL when none): the
+	 * proxy keeps two svcports per service port, and fixed arrays of the maxima cost ~3.8 KiB each. */
+	proxy_addr_t *ext_ips; /* spec.externalIPs of the family, at most PROXY_MAX_FRONTENDS */
 	size_t n_ext;
-	proxy_addr_t lb_ips[PROXY_MAX_FRONTENDS];  /* status.loadBalancer.ingress[].ip of the family */
+	proxy_addr_t *lb_ips;  /* status.loadBalancer.ingress[].ip of the family, at most PROXY_MAX_FRONTENDS */
 	size_t n_lb;
-	/* loadBalancerSourceRanges of the family; none (or a /0 among them): everyone, as upstream */
-	proxy_cidr_t src_ranges[PROXY_MAX_RANGES];
+	/* loadBalancerSourceRanges of the family (at most PROXY_MAX_RANGES); none (or a /0 among them):
+	 * everyone, as upstream */
+	proxy_cidr_t *src_ranges;
 	size_t n_ranges;
 	uint32_t affinity_sec; /* sessionAffinity ClientIP timeout; 0: no affinity */
 	bool etp_local, itp_local;

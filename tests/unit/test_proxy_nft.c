@@ -122,6 +122,8 @@ static int find_ep6(const dump_t *d, const char *addr, uint16_t port)
 static void sp6(proxy_svcport_t *sp, const char *ep2)
 {
 	static proxy_ep_t eps[2];
+	static proxy_addr_t ext[1], lb[1];
+	static proxy_cidr_t ranges[1];
 
 	memset(sp, 0, sizeof(*sp));
 	sp->key = "ns/web:http/TCP";
@@ -133,10 +135,13 @@ static void sp6(proxy_svcport_t *sp, const char *ep2)
 	sp->port = 80;
 	sp->node_port = 30080;
 	sp->cluster_ip = A("fd00:43::1");
+	sp->ext_ips = ext;
 	sp->ext_ips[0] = A("2001:db8:77::7");
 	sp->n_ext = 1;
+	sp->lb_ips = lb;
 	sp->lb_ips[0] = A("2001:db8:100::1");
 	sp->n_lb = 1;
+	sp->src_ranges = ranges;
 	proxy_parse_cidr("2001:db8:9::/48", AF_INET6, false, &sp->src_ranges[0]);
 	sp->n_ranges = 1;
 	sp->affinity_sec = 60;
