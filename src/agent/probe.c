@@ -306,6 +306,8 @@ struct probe_worker {
 	int nreq;         /* requests of this probe so far */
 	bool https;       /* the current request's scheme (a redirect may change it) */
 	bool peeked;      /* HTTPS: the server's first bytes were checked for a plain HTTP reply */
+	bool got_head;    /* HTTPS: head holds the first record header OpenSSL read */
+	unsigned char head[5];
 	bool keep_host;   /* a Host header of the spec applies to the current request */
 	char req_ip[64];
 	int req_port;
@@ -480,6 +482,8 @@ static int build_request(probe_worker_t *w)
 	return 0;
 }
 
+static void tls_msg(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg);
+
 static int tls_start(probe_worker_t *w)
 {
 	struct in_addr a;
@@ -500,11 +504,44 @@ static int tls_start(probe_worker_t *w)
 	if (!w->ssl || SSL_set_fd(w->ssl, w->fd) != 1)
 		return -ENOMEM;
 	SSL_set_connect_state(w->ssl);
+	w->got_head = false;
+	SSL_set_msg_callback(w->ssl, tls_msg);
+	SSL_set_msg_callback_arg(w->ssl, w);
 	/* SNI is the URL's host name; crypto/tls sends none for an IP literal (RFC 6066 s3) */
 	if (inet_pton(AF_INET, w->req_ip, &a) != 1 && SSL_set_tlsext_host_name(w->ssl, w->req_ip) != 1)
 		return -ENOMEM;
 	w->peeked = false;
 	return 0;
+}
+
+/* OpenSSL's message callback: keeps the first record header it reads. The peek before the
+ * handshake sees the server's first bytes only when they have all arrived by then; this sees them
+ * whenever OpenSSL reads them, before it checks the version (ssl3_get_record). */
+static void tls_msg(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	probe_worker_t *w = arg;
+
+	(void)version;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_HEADER && len >= sizeof(w->head) && !w->got_head) {
+		memcpy(w->head, buf, sizeof(w->head));
+		w->got_head = true;
+	}
+}
+
+/* The first bytes of a reply to a TLS client that are not TLS, as net/http and crypto/tls word it
+ * (golang.org/issue/11111); NULL when they are TLS (or unknown). */
+static const char *not_tls_message(const unsigned char *h, size_t n)
+{
+	if (n < 5)
+		return NULL;
+	if (memcmp(h, "HTTP/", 5) == 0)
+		return "http: server gave HTTP response to HTTPS client";
+	/* a first record that is neither handshake nor alert (content types 21, 22) or not of TLS's
+	 * major version 3 */
+	if ((h[0] != 21 && h[0] != 22) || h[1] != 3)
+		return "tls: first record does not look like a TLS handshake";
+	return NULL;
 }
 
 /* What went wrong in a TLS call, roughly as crypto/tls says it. */
@@ -758,16 +795,11 @@ static void io_step(probe_worker_t *w)
 			/* net/http: a bad TLS record that reads "HTTP/" is a plain HTTP server (golang.org/issue/11111) */
 			char head[5];
 			ssize_t n = recv(w->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+			const char *msg;
 			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
 				w->peeked = true;
-			if (n == (ssize_t)sizeof(head) && memcmp(head, "HTTP/", 5) == 0) {
-				fail_get(w, "http: server gave HTTP response to HTTPS client");
-				return;
-			}
-			/* crypto/tls: a first record that is neither handshake nor alert (content types 21, 22)
-			 * or not of TLS's major version 3 is not TLS at all */
-			if (n == (ssize_t)sizeof(head) && ((head[0] != 21 && head[0] != 22) || head[1] != 3)) {
-				fail_get(w, "tls: first record does not look like a TLS handshake");
+			if (n > 0 && (msg = not_tls_message((const unsigned char *)head, (size_t)n))) {
+				fail_get(w, msg);
 				return;
 			}
 		}
@@ -782,6 +814,10 @@ static void io_step(probe_worker_t *w)
 		r = SSL_get_error(w->ssl, r);
 		if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
 			io_wait(w, r == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+			return;
+		}
+		if (w->got_head && not_tls_message(w->head, sizeof(w->head))) {
+			fail_get(w, not_tls_message(w->head, sizeof(w->head)));
 			return;
 		}
 		tls_fail(w, -1, r);

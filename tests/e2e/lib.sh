@@ -410,6 +410,19 @@ _cluster_ready() {
 }
 
 # agent_start NODE: `portico agent` in lab node NODE (not node1: the server's agent is in-process).
+# lab_upstream: the nodes' upstream resolver in a lab namespace "upstream" (192.0.2.53):
+# lab_upstream.py serves example.test (www.example.test A 192.0.2.80, NXDOMAIN for other names) and
+# logs each query to $UPLOG; /etc/resolv.conf names it (a bind mount in this test's mount namespace).
+lab_upstream() {
+	lab_node upstream 192.0.2.53
+	UPLOG=$WORK/upstream-queries.log
+	: >"$UPLOG"
+	on upstream "$PY" "$E2E_DIR/lab_upstream.py" "$UPLOG" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	echo "nameserver 192.0.2.53" >"$WORK/resolv.conf"
+	mount --bind "$WORK/resolv.conf" /etc/resolv.conf
+}
+
 # AGENT_ARGS: more flags for every `portico agent` (word-split).
 agent_start() {
 	local node=$1 logf

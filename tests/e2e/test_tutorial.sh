@@ -17,39 +17,7 @@ DNS=10.43.0.10
 # ---- the lab (the tutorial's "Before you start") --------------------------------------------------
 # The upstream resolver the nodes' /etc/resolv.conf names: a tiny authoritative server for
 # example.test in a lab namespace of its own. The agents forward names outside cluster.local to it.
-lab_node upstream 192.0.2.53
-cat >"$WORK/upstream.py" <<'EOF'
-# Answers A queries for www.example.test (192.0.2.80); NXDOMAIN for everything else.
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 53))
-log = open(sys.argv[1], "a", buffering=1)
-while True:
-    m, peer = s.recvfrom(4096)
-    if len(m) < 17:
-        continue
-    qid = struct.unpack(">H", m[:2])[0]
-    o, labels = 12, []
-    while o < len(m) and m[o]:
-        labels.append(m[o + 1:o + 1 + m[o]].decode("ascii", "replace")); o += 1 + m[o]
-    o += 1
-    qtype = struct.unpack(">H", m[o:o + 2])[0]
-    q, name = m[12:o + 4], ".".join(labels).lower()
-    log.write("%s %d\n" % (name, qtype))
-    if name == "www.example.test" and qtype == 1:
-        rr = struct.pack(">HHHIH", 0xc00c, 1, 1, 30, 4) + socket.inet_aton("192.0.2.80")
-        s.sendto(struct.pack(">HHHHHH", qid, 0x8580, 1, 1, 0, 0) + q + rr, peer)
-    else:
-        rcode = 0 if name == "www.example.test" else 3
-        s.sendto(struct.pack(">HHHHHH", qid, 0x8580 | rcode, 1, 0, 0, 0) + q, peer)
-EOF
-UPLOG=$WORK/upstream-queries.log
-: >"$UPLOG"
-on upstream "$PY" "$WORK/upstream.py" "$UPLOG" &
-BG_PIDS="${BG_PIDS:-} $!"
-# The lab's nodes use it as their resolver (a bind mount inside this test's own mount namespace).
-echo "nameserver 192.0.2.53" >"$WORK/resolv.conf"
-mount --bind "$WORK/resolv.conf" /etc/resolv.conf
+lab_upstream
 
 cluster_up 3
 # The outside client: on the lab bridge, not a node; the pool's addresses are on-link for it (it

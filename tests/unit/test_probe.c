@@ -223,7 +223,8 @@ typedef struct lab {
 	int junk_fd, junk_port;    /* answers with bytes that are neither TLS nor an HTTP status line */
 	int mute_fd, mute_port;    /* accepts and never says a word */
 	int hup_fd, hup_port;      /* accepts and hangs up at once */
-	struct event *plain_ev, *junk_ev, *hup_ev;
+	int split_fd, split_port;  /* an HTTP 400 whose first bytes come 50 ms before the rest */
+	struct event *plain_ev, *junk_ev, *hup_ev, *split_ev;
 	int accepted[8];
 	int naccepted;
 } lab_t;
@@ -313,6 +314,17 @@ static int listen_any(int *ret_port)
 	return fd;
 }
 
+static void split_rest(evutil_socket_t fd, short what, void *arg)
+{
+	static const char rest[] = "P/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+
+	(void)fd;
+	(void)what;
+	if (send((int)(intptr_t)arg, rest, strlen(rest), MSG_NOSIGNAL) < 0) {
+		/* the probe sees the close instead */
+	}
+}
+
 static void on_plain(evutil_socket_t fd, short what, void *arg)
 {
 	static const char http400[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
@@ -326,6 +338,19 @@ static void on_plain(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (fd == l->hup_fd) {
 		close(c);
+		return;
+	}
+	if (fd == l->split_fd) {
+		/* "HTT" now, the rest later: the probe's peek sees too little to judge, and OpenSSL reads
+		 * the record header itself (the race with a fast real server, made certain) */
+		struct timeval tv = { 0, 50000 };
+		if (send(c, http400, 3, MSG_NOSIGNAL) < 0 ||
+		    event_base_once(l->base, -1, EV_TIMEOUT, split_rest, (void *)(intptr_t)c, &tv) < 0) {
+			close(c);
+			return;
+		}
+		if (l->naccepted < 8)
+			l->accepted[l->naccepted++] = c;
 		return;
 	}
 	if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0) {
@@ -343,7 +368,7 @@ static int lab_up(lab_t *l)
 	int fd;
 
 	memset(l, 0, sizeof(*l));
-	l->plain_fd = l->junk_fd = l->mute_fd = l->hup_fd = -1;
+	l->plain_fd = l->junk_fd = l->mute_fd = l->hup_fd = l->split_fd = -1;
 	l->base = event_base_new();
 	if (!l->base || tls_self_signed_ctx_new("probe-test", &l->tls) < 0)
 		return -1;
@@ -362,7 +387,11 @@ static int lab_up(lab_t *l)
 	l->junk_fd = listen_any(&l->junk_port);
 	l->mute_fd = listen_any(&l->mute_port);
 	l->hup_fd = listen_any(&l->hup_port);
-	if (l->plain_fd < 0 || l->junk_fd < 0 || l->mute_fd < 0 || l->hup_fd < 0)
+	l->split_fd = listen_any(&l->split_port);
+	if (l->plain_fd < 0 || l->junk_fd < 0 || l->mute_fd < 0 || l->hup_fd < 0 || l->split_fd < 0)
+		return -1;
+	l->split_ev = event_new(l->base, l->split_fd, EV_READ | EV_PERSIST, on_plain, l);
+	if (!l->split_ev || event_add(l->split_ev, NULL) < 0)
 		return -1;
 	l->hup_ev = event_new(l->base, l->hup_fd, EV_READ | EV_PERSIST, on_plain, l);
 	if (!l->hup_ev || event_add(l->hup_ev, NULL) < 0)
@@ -383,6 +412,10 @@ static void lab_down(lab_t *l)
 		event_free(l->junk_ev);
 	if (l->hup_ev)
 		event_free(l->hup_ev);
+	if (l->split_ev)
+		event_free(l->split_ev);
+	if (l->split_fd >= 0)
+		close(l->split_fd);
 	if (l->hup_fd >= 0)
 		close(l->hup_fd);
 	if (l->plain_fd >= 0)
@@ -510,6 +543,12 @@ static void test_worker_https(void)
 	CHECK(o.done && !o.ok);
 	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": http: server gave HTTP response to HTTPS client",
 		 l.plain_port);
+	expect_msg(&o, want);
+	/* ... also when its first bytes arrive after the probe has looked (OpenSSL reads the header) */
+	o = probe_at(&l, "HTTPS", l.split_port, "/ok", &secs);
+	CHECK(o.done && !o.ok);
+	snprintf(want, sizeof(want), "Get \"https://127.0.0.1:%d/ok\": http: server gave HTTP response to HTTPS client",
+		 l.split_port);
 	expect_msg(&o, want);
 	o = probe_at(&l, "HTTPS", l.junk_port, "/ok", &secs);
 	CHECK(o.done && !o.ok);
