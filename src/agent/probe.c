@@ -799,7 +799,7 @@ static void io_step(probe_worker_t *w)
 			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
 				w->peeked = true;
 			if (n > 0 && (msg = not_tls_message((const unsigned char *)head, (size_t)n))) {
-				fail_get(w, msg);
+				fail_get(w, "%s", msg);
 				return;
 			}
 		}
@@ -817,7 +817,7 @@ static void io_step(probe_worker_t *w)
 			return;
 		}
 		if (w->got_head && not_tls_message(w->head, sizeof(w->head))) {
-			fail_get(w, not_tls_message(w->head, sizeof(w->head)));
+			fail_get(w, "%s", not_tls_message(w->head, sizeof(w->head)));
 			return;
 		}
 		tls_fail(w, -1, r);
