@@ -102,7 +102,7 @@ int dns_msg_check(const uint8_t *msg, size_t len, const uint8_t *qname, uint16_t
 	return 0;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool dns_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -121,7 +121,7 @@ int dns_msg_match(const uint8_t *msg, size_t len, const struct sockaddr_storage 
 		  const struct sockaddr_storage *up, uint16_t id, const uint8_t *qname, uint16_t qtype,
 		  uint16_t qclass, dns_msg_info_t *ret)
 {
-	if (len < DNS_HDR_LEN || get16(msg) != id || (from && !same_addr(from, up)))
+	if (len < DNS_HDR_LEN || get16(msg) != id || (from && !dns_sockaddr_equal(from, up)))
 		return -ESRCH;
 	return dns_msg_check(msg, len, qname, qtype, qclass, ret);
 }

@@ -27,6 +27,9 @@ typedef struct dns_msg_info {
 int dns_msg_check(const uint8_t *msg, size_t len, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		  dns_msg_info_t *ret);
 
+/* Same family, address and port (IPv4 or IPv6; any other family: false). */
+bool dns_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 /* Whether msg, received from `from` (NULL over a TCP connection to `up`), answers the query we sent
  * to upstream `up` with id and question qname/qtype/qclass (RFC 5452 s9.1: id, question and the
  * address and port asked must all match). 0 with *ret filled (dns_msg_check) for our answer;

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "dns/dns_feed.h"
+#include "dns/dns_msg.h"
 #include "dns/dns_server.h"
 #include "dns/dns_sys.h"
 #include "dns/dns_zone.h"
@@ -121,18 +122,6 @@ int dns_node_read_resolv(const char *path, struct sockaddr_storage *addrs, int m
 	}
 	fclose(f);
 	return n;
-}
-
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
 /* ---- HTTP */
@@ -325,7 +314,7 @@ int dns_node_start(struct event_base *base, kclient_t *c, const dns_node_config_
 	for (int i = 0; i < nup && sc.nupstream < DNS_SERVER_MAX_UPSTREAMS; i++) {
 		bool self = false;
 		for (size_t k = 0; k < sc.nlisten; k++)
-			self |= same_addr(&ups[i], &sc.listen[k]);
+			self |= dns_sockaddr_equal(&ups[i], &sc.listen[k]);
 		/* an upstream that is ourselves is a loop from the start; and one socket family */
 		if (self || (sc.nupstream && ups[i].ss_family != sc.upstream[0].ss_family)) {
 			log_warn("dns: upstream #%d skipped (%s)", i + 1, self ? "it is this server" : "mixed families");
