@@ -1325,6 +1325,14 @@ static void routes_sync(pods_t *m)
 
 	if (!m->net)
 		return;
+	if (!informer_has_synced(m->nodes)) {
+		/* Node events arrive one by one during the first list: a route set built from part of it
+		 * would drop, for a moment, the routes a restarted agent's pods are using. Look again
+		 * shortly, once the whole list is in. */
+		struct timeval soon = { 0, 50000 };
+		evtimer_add(m->net_timer, &soon);
+		return;
+	}
 	json_object_foreach((json_t *)cache, key, n) {
 		const char *cidr = jstr(json_object_get(n, "spec"), "podCIDR"), *ip = NULL;
 		if (!cidr || strcmp(meta_str(n, "name") ? meta_str(n, "name") : "", m->node_name) == 0 || nr >= 512)
@@ -1384,6 +1392,7 @@ static void net_try(pods_t *m)
 static void on_net_timer(evutil_socket_t fd, short what, void *arg)
 {
 	net_try(arg);
+	routes_sync(arg);
 }
 
 static void on_node_event(pods_t *m)

@@ -186,7 +186,16 @@ expect_eq "without drift HAProxy is not reloaded (its pid stays)" "$HP0" "$(cat 
 # the cloud loses everything: provider, HAProxy and state gone, the provider starts empty
 kill "$PROV_PID"
 wait "$PROV_PID" 2>/dev/null || true
-stop_haproxy() { [ -f "$WORK/cloud/haproxy.pid" ] && kill $(cat "$WORK/cloud/haproxy.pid") 2>/dev/null; true; }
+# (and wait until the old HAProxy is gone: still bound to the VIPs, it could take the new ones' traffic)
+stop_haproxy() {
+	local p pids
+	pids=$(cat "$WORK/cloud/haproxy.pid" 2>/dev/null || true)
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	for p in $pids; do
+		for _ in $(seq 50); do [ -d "/proc/$p" ] || break; sleep 0.1; done
+	done
+	true
+}
 stop_haproxy
 rm -f "$WORK/cloud/state.json" "$WORK/cloud/haproxy.cfg" "$WORK/cloud/haproxy.pid"
 provider_start
